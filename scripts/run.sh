@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make run`: set everything up and start tongban (web server + task worker) on $HOST:$PORT.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+export DEBUG="${DEBUG:-true}"
+export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost,$HOST}"
+
+scripts/bootstrap.sh base
+scripts/system-packages.sh fonts || echo "（没有中文字体时，生成的 PDF 可能无法正确显示中文。）"
+
+tongban=".venv/bin/tongban"
+"$tongban" check --deploy --fail-level ERROR >/dev/null
+"$tongban" migrate --noinput
+"$tongban" demo-org --if-empty
+
+"$tongban" worker &
+worker=$!
+trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
+
+echo
+echo "通办已启动：http://$HOST:$PORT/  （按 Ctrl+C 停止）"
+"$tongban" runserver "$HOST:$PORT" --noreload

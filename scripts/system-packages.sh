@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install the Debian packages tongban needs when they are missing and apt can be used.
+#   fonts     Noto CJK fonts (Chinese in PDFs and screenshots)
+#   chromium  Debian's Chromium for the browser tests
+#   postgres  PostgreSQL 15 server binaries for the throwaway test database
+# Without apt (or without root) it says what is missing and leaves the decision to the caller.
+set -uo pipefail
+
+need=()
+for what in "$@"; do
+  case "$what" in
+    fonts) fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk) ;;
+    chromium) [ -x /usr/bin/chromium ] || need+=(chromium) ;;
+    postgres) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql) ;;
+    pdf) command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils) ;;
+    *) echo "unknown system package group: $what" >&2; exit 2 ;;
+  esac
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if command -v apt-get >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+  echo "正在安装系统软件包：${need[*]}"
+  if $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; then
+    exit 0
+  fi
+fi
+echo "缺少系统软件包：${need[*]}（请用系统的包管理器安装）。" >&2
+exit 1

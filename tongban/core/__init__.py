@@ -1,0 +1,1 @@
+"""Shared building blocks: the event log, identifiers, SMS backends, security middleware."""

@@ -1,0 +1,1 @@
+"""The organisation: regions, departments, halls, windows, accounts, roles and applicants."""

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tongban.api import api
+
+urlpatterns = [
+    path("", include("tongban.web.urls")),
+    path("org/", include("tongban.org.urls")),
+    path("calendar/", include("tongban.timelimits.urls")),
+    path("api/v1/", api.urls),
+    path("django-admin/", admin.site.urls),
+]
