@@ -1,14 +1,31 @@
-"""Test-wide environment: set before Django reads its settings."""
+"""Fixtures shared by every app's tests. The test environment itself is tongban.core.testenv."""
 
-import os
-import tempfile
+import pytest
 
-os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
-os.environ.setdefault("STATICFILES_MANIFEST", "false")
-os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
-os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
-os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
-os.environ.setdefault("TONGBAN_VAR_DIR", tempfile.mkdtemp(prefix="tongban-test-"))
-os.environ.setdefault("SMS_BACKEND", "tongban.core.sms.MemoryBackend")
-os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+
+@pytest.fixture
+def sms_outbox():
+    """The messages 'sent' during the test (the memory SMS backend)."""
+    from tongban.core.sms import MemoryBackend
+
+    MemoryBackend.outbox.clear()
+    yield MemoryBackend.outbox
+    MemoryBackend.outbox.clear()
+
+
+@pytest.fixture
+def demo(db):
+    """The demo organisation (沅江市), loaded into the test database."""
+    from tongban.org import demo as demo_module
+
+    demo_module.load_demo_organisation()
+    return demo_module
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 is deliberately slow; tests that are not about hashing use a fast hasher."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+    ]

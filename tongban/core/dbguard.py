@@ -77,7 +77,7 @@ def guard_lifted(connection: BaseDatabaseWrapper) -> Iterator[None]:
             cursor.execute("SET session_replication_role = replica")
         else:
             for statement in uninstall_statements(vendor):
-                cursor.execute(statement)
+                cursor.execute(statement, None)
     try:
         yield
     finally:
@@ -86,4 +86,4 @@ def guard_lifted(connection: BaseDatabaseWrapper) -> Iterator[None]:
                 cursor.execute("SET session_replication_role = DEFAULT")
             else:
                 for statement in install_statements(vendor):
-                    cursor.execute(statement)
+                    cursor.execute(statement, None)

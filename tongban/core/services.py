@@ -1,12 +1,14 @@
 """Writes to the event log: appending an event and sealing a checkpoint.
 
-Appending never takes a lock beyond the subject's own chain: the unique (subject, seq) constraint
-makes two writers of the same subject collide and the loser retry, while writers of different
-subjects never wait for each other.
+Appending never takes a lock beyond the subject's own chain: on PostgreSQL a transaction-level
+advisory lock keyed by the subject lines up writers of the same subject (a case is normally locked
+by its service already), while writers of different subjects never wait for each other. The unique
+(subject, seq) constraint is the backstop: a writer that still collides reads again and retries.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -47,43 +49,63 @@ def event_append(
     actor_id = actor.pk if actor is not None else None
     label = _actor_label(actor)
     for attempt in range(APPEND_RETRIES):
-        last = (
-            Event.objects.filter(subject_type=subject_type, subject_id=subject_id)
-            .order_by("-seq")
-            .values_list("seq", "hash")
-            .first()
-        )
-        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, "")
-        occurred_at = timezone.now()
-        row_hash = event_hash(
-            subject_type=subject_type,
-            subject_id=subject_id,
-            seq=seq,
-            kind=kind,
-            actor_id=actor_id,
-            actor_label=label,
-            occurred_at=occurred_at,
-            payload=clean_payload,
-            prev_hash=prev_hash,
-        )
         try:
             with transaction.atomic():
-                return Event.objects.create(
-                    subject_type=subject_type,
-                    subject_id=subject_id,
-                    seq=seq,
-                    kind=kind,
-                    actor_id=actor_id,
-                    actor_label=label,
-                    occurred_at=occurred_at,
-                    payload=clean_payload,
-                    prev_hash=prev_hash,
-                    hash=row_hash,
-                )
+                return _append_once(subject_type, subject_id, kind, actor_id, label, clean_payload)
         except IntegrityError:
-            # Another transaction appended to the same subject first; read its row and go on.
             logger.debug("event chain race on %s:%s, attempt %d", subject_type, subject_id, attempt)
     raise RuntimeError(f"无法写入事件日志：{subject_type}:{subject_id} 并发冲突过多")
+
+
+def _subject_lock_key(subject_type: str, subject_id: str) -> int:
+    digest = hashlib.sha256(f"{subject_type}:{subject_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _append_once(
+    subject_type: str,
+    subject_id: str,
+    kind: str,
+    actor_id: int | None,
+    label: str,
+    clean_payload: dict[str, Any],
+) -> Event:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [_subject_lock_key(subject_type, subject_id)]
+            )
+    last = (
+        Event.objects.filter(subject_type=subject_type, subject_id=subject_id)
+        .order_by("-seq")
+        .values_list("seq", "hash")
+        .first()
+    )
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, "")
+    occurred_at = timezone.now()
+    row_hash = event_hash(
+        subject_type=subject_type,
+        subject_id=subject_id,
+        seq=seq,
+        kind=kind,
+        actor_id=actor_id,
+        actor_label=label,
+        occurred_at=occurred_at,
+        payload=clean_payload,
+        prev_hash=prev_hash,
+    )
+    return Event.objects.create(
+        subject_type=subject_type,
+        subject_id=subject_id,
+        seq=seq,
+        kind=kind,
+        actor_id=actor_id,
+        actor_label=label,
+        occurred_at=occurred_at,
+        payload=clean_payload,
+        prev_hash=prev_hash,
+        hash=row_hash,
+    )
 
 
 def _committed_high_water_mark() -> int:

@@ -7,6 +7,7 @@ credit codes); nothing here re-implements them.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -16,9 +17,14 @@ from stdnum.cn import ric, uscc
 MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
+def _typed(value: str) -> str:
+    """What a person typed, without spaces or dashes and with full-width characters made half-width."""
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value or ""))
+
+
 def normalise_id_number(value: str) -> str:
     """Validate a resident ID number and return it in canonical form (18 characters, capital X)."""
-    cleaned = ric.compact(value or "")
+    cleaned = ric.compact(_typed(value))
     if not cleaned:
         raise ValidationError(_("请填写身份证号码。"), code="required")
     try:
@@ -39,7 +45,7 @@ def normalise_id_number(value: str) -> str:
 
 def normalise_credit_code(value: str) -> str:
     """Validate a unified social credit code and return it in canonical form (18 characters, upper case)."""
-    cleaned = uscc.compact(value or "")
+    cleaned = uscc.compact(_typed(value))
     if not cleaned:
         raise ValidationError(_("请填写统一社会信用代码。"), code="required")
     try:
@@ -55,7 +61,7 @@ def normalise_credit_code(value: str) -> str:
 
 
 def normalise_mobile(value: str) -> str:
-    cleaned = re.sub(r"[\s-]", "", value or "")
+    cleaned = _typed(value)
     if cleaned.startswith("+86"):
         cleaned = cleaned[3:]
     if not MOBILE_RE.match(cleaned):

@@ -23,7 +23,6 @@ from .models import (
     Hall,
     HallKind,
     Region,
-    RegionLevel,
     Role,
     User,
     WindowKind,
@@ -66,15 +65,8 @@ class DemoLogin:
 
 
 def _load_regions() -> None:
-    by_code: dict[str, Region] = {r.code: r for r in Region.objects.all()}
     with REGIONS_CSV.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if row["code"] in by_code:
-                continue
-            parent = by_code.get(row["parent_code"]) if row["parent_code"] else None
-            by_code[row["code"]] = services.region_create(
-                code=row["code"], name=row["name"], level=RegionLevel(row["level"]), parent=parent
-            )
+        services.regions_import(rows=list(csv.DictReader(handle)))
 
 
 def is_loaded() -> bool:

@@ -17,7 +17,7 @@ from .models import AccountKind, Department, Hall, Region, Role, RoleAssignment,
 
 # Roles that look across every department of their region subtree.
 REGION_WIDE_ROLES = frozenset(
-    {Role.SUPERVISOR, Role.CATALOGUE_ADMIN, Role.HOTLINE_AGENT, Role.SYSADMIN, Role.WINDOW_CLERK}
+    {Role.SUPERVISOR, Role.CATALOGUE_ADMIN, Role.HOTLINE_AGENT, Role.SYSADMIN}
 )
 
 
@@ -28,7 +28,9 @@ def assignments_of(user: Any) -> list[RoleAssignment]:
     cached = getattr(user, "_role_assignments", None)
     if cached is None:
         cached = list(
-            RoleAssignment.objects.filter(user=user).select_related("region", "department", "hall")
+            RoleAssignment.objects.filter(user=user).select_related(
+                "region", "department", "hall__region"
+            )
         )
         user._role_assignments = cached
     return cached
@@ -50,10 +52,19 @@ def _subtree(prefix: str, field: str = "region__code") -> Q:
     return Q(**{f"{field}__startswith": prefix})
 
 
+def _ancestor_codes(code: str) -> list[str]:
+    """The codes above a region: 430981112 → 43, 4309, 430981 (the code is its own path)."""
+    return [code[:n] for n in (2, 4, 6, 9) if n < len(code)]
+
+
 def department_scope(user: Any) -> Q | None:
     conditions = []
     for a in assignments_of(user):
-        if a.role in REGION_WIDE_ROLES:
+        if a.role == Role.WINDOW_CLERK:
+            # A hall accepts for the departments above it too: a town centre takes county items.
+            hall_code = a.hall.region.code if a.hall else a.region.code
+            conditions.append(_subtree(hall_code) | Q(region__code__in=_ancestor_codes(hall_code)))
+        elif a.role in REGION_WIDE_ROLES:
             conditions.append(_subtree(a.region.code))
         elif a.department_id is not None:
             conditions.append(Q(pk=a.department_id))

@@ -61,6 +61,53 @@ def region_create(*, code: str, name: str, level: str, parent: Region | None) ->
     return region
 
 
+def regions_import(*, rows: list[dict[str, str]]) -> int:
+    """Import regions (code, name, level, parent_code), parents before children; returns how many
+    were new. Every row is checked before anything is written, and an error names its row."""
+    known: dict[str, Region] = {r.code: r for r in Region.objects.all()}
+    pending: dict[str, Region] = {}
+    errors: list[str] = []
+    for number, row in enumerate(rows, start=2):  # row 1 of a file is its header
+        code = (row.get("code") or "").strip()
+        if code in known or code in pending:
+            continue
+        parent_code = (row.get("parent_code") or "").strip()
+        parent = known.get(parent_code) or pending.get(parent_code) if parent_code else None
+        if parent_code and parent is None:
+            errors.append(
+                _("第 %(n)d 行：上级区划 %(p)s 不存在。") % {"n": number, "p": parent_code}
+            )
+            continue
+        region = Region(
+            code=code,
+            name=(row.get("name") or "").strip(),
+            level=row.get("level", ""),
+            parent=parent,
+        )
+        try:
+            region.clean_fields(exclude=["parent"])
+            region.clean()
+        except ValidationError as exc:
+            detail = "；".join(m for ms in exc.message_dict.values() for m in ms)
+            errors.append(
+                _("第 %(n)d 行（%(code)s）：%(detail)s")
+                % {"n": number, "code": code, "detail": detail}
+            )
+            continue
+        pending[code] = region
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        # One insert per level, so that each level's parents have their ids.
+        for length in (2, 4, 6, 9, 12):
+            level_rows = [r for r in pending.values() if len(r.code) == length]
+            for region in level_rows:
+                if region.parent is not None:
+                    region.parent_id = region.parent.pk
+            Region.objects.bulk_create(level_rows, batch_size=1000)
+    return len(pending)
+
+
 def department_create(
     *, actor: Any, region: Region, name: str, short_name: str, code: str
 ) -> Department:

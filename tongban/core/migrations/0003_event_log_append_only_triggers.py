@@ -7,12 +7,12 @@ from tongban.core.dbguard import install_statements, uninstall_statements
 
 def install(apps, schema_editor):
     for statement in install_statements(schema_editor.connection.vendor):
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)
 
 
 def uninstall(apps, schema_editor):
     for statement in uninstall_statements(schema_editor.connection.vendor):
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):
