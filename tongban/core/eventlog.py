@@ -107,6 +107,7 @@ class VerifyReport:
     subjects_checked: int = 0
     seals_checked: int = 0
     unsealed_events: int = 0
+    last_seal_hash: str = ""
     breaches: list[Breach] = field(default_factory=list)
 
     @property
@@ -176,6 +177,7 @@ def _seal_breaches(report: VerifyReport) -> int:
         elif root != seal.root:
             report.breaches.append(Breach(None, seal.pk, f"{label}：所封存事件的哈希汇总不符"))
         prev_hash, prev_last = seal.hash, seal.last_event_id
+    report.last_seal_hash = prev_hash
     return prev_last
 
 

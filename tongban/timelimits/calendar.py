@@ -21,17 +21,21 @@ Callers must surface it and never let it pass silently: the clock reports the ye
 years itself asks :meth:`WorkCalendar.uncovered_years_between`. Natural-day arithmetic consults no
 table and never warns.
 
-Speed: the calendar keeps an index over a span of years (the covered years ±2, grown on demand when a
-date outside it is asked for): the sorted ordinals of working days and, for every day, how many working
-days fall on or before it. Adding and counting working days are then two list look-ups.
+Speed: the calendar keeps an index over the span of years its tables touch (the covered years and the
+years of every listed day, ±2): the sorted ordinals of working days and, for every day, how many
+working days fall on or before it. Adding and counting working days are then two array look-ups.
+Outside the span nothing is listed, so the days there are plain Monday–Friday and are counted with
+week arithmetic: every answer is O(1), and the index never grows after construction.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from array import array
+from collections.abc import Iterable, Mapping, Set
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from itertools import accumulate, compress
 
 __all__ = [
     "DEFAULT_OFFICE_HOURS",
@@ -45,10 +49,11 @@ DEFAULT_OFFICE_HOURS: tuple[tuple[time, time], ...] = (
     (time(14, 30), time(17, 30)),
 )
 
-# Years added on each side of the covered span when the index is built or grown, so that limits
-# running a little past the last covered year stay on the fast path.
+# Years added on each side of the index, so that limits running a little past the last covered
+# year stay on the fast path.
 _INDEX_MARGIN_YEARS = 2
 _MICROSECONDS_PER_HOUR = 3_600_000_000
+_LAST_ORDINAL = date.max.toordinal()
 
 
 class DayUnit(StrEnum):
@@ -70,32 +75,33 @@ class UncoveredYearWarning(UserWarning):
 
 
 class _Index:
-    """Working days over a span of whole years; replaced as a whole, never changed in place."""
+    """Working days over a span of whole years, in arrays (a few bytes a day, whatever the span)."""
 
-    __slots__ = ("base", "first_year", "last_year", "ordinals", "rank", "size", "workday")
+    __slots__ = ("base", "before", "end_weekdays", "ordinals", "rank", "size", "total", "workday")
 
     def __init__(
-        self, first_year: int, last_year: int, is_workday_ordinal: Callable[[int], bool]
+        self, first_year: int, last_year: int, days_off: Set[date], extra_workdays: Set[date]
     ) -> None:
-        self.first_year = first_year
-        self.last_year = last_year
         self.base = date(first_year, 1, 1).toordinal()
         self.size = date(last_year, 12, 31).toordinal() - self.base + 1
-        workday = bytearray(self.size)
-        rank = [0] * self.size
-        ordinals: list[int] = []
-        count = 0
-        for i in range(self.size):
-            ordinal = self.base + i
-            if is_workday_ordinal(ordinal):
-                workday[i] = 1
-                count += 1
-                ordinals.append(ordinal)
-            rank[i] = count
+        # Built with whole-sequence operations, so that even a span of centuries (a mistyped year
+        # in a table) takes a fraction of a second: the week's pattern, then the listed days.
+        week = bytes((1, 1, 1, 1, 1, 0, 0))
+        first_weekday = (self.base - 1) % 7  # ordinal 1, 0001-01-01, is a Monday
+        workday = bytearray((week[first_weekday:] + week * (self.size // 7 + 1))[: self.size])
+        for days, value in ((days_off, 0), (extra_workdays, 1)):
+            for d in days:
+                i = d.toordinal() - self.base
+                if 0 <= i < self.size:
+                    workday[i] = value
         self.workday = bytes(workday)
-        # rank[i]: how many working days fall on or before day base + i (within the span).
-        self.rank = rank
-        self.ordinals = ordinals
+        # rank[i]: how many working days of the span fall on or before day base + i.
+        self.rank = array("i", accumulate(workday))
+        self.ordinals = array("i", compress(range(self.base, self.base + self.size), workday))
+        self.total = len(self.ordinals)
+        # Plain Monday–Friday outside the span: weekdays before it, and up to its last day.
+        self.before = _weekdays_through(self.base - 1)
+        self.end_weekdays = _weekdays_through(self.base + self.size - 1)
 
 
 class WorkCalendar:
@@ -149,13 +155,14 @@ class WorkCalendar:
             self._fast_hi = date(years[-1], 12, 31).toordinal()
         else:
             self._fast_lo, self._fast_hi = 1, 0
-        if years:
-            self._index = self._build_index(
-                max(1, years[0] - _INDEX_MARGIN_YEARS),
-                min(9999, years[-1] + _INDEX_MARGIN_YEARS),
-            )
-        else:
-            self._index = None
+        # The index must hold every listed day: outside it the week rule alone must be right.
+        table_years = {d.year for d in self._days_off | self._extra_workdays} | self._covered_years
+        self._index = _Index(
+            max(1, min(table_years, default=2000) - _INDEX_MARGIN_YEARS),
+            min(9999, max(table_years, default=2000) + _INDEX_MARGIN_YEARS),
+            self._days_off,
+            self._extra_workdays,
+        )
         self._warn = True
 
     def without_warnings(self) -> WorkCalendar:
@@ -224,15 +231,14 @@ class WorkCalendar:
         ordinal = start.toordinal()
         index = self._index
         # Fast path, inlined because it is what the supervision board and the clock call most.
-        if index is not None:
-            i = ordinal - index.base
-            if 0 <= i < index.size:
-                j = index.rank[i] + n - 1 if n > 0 else index.rank[i] - index.workday[i] + n
-                if 0 <= j < len(index.ordinals):
-                    result = index.ordinals[j]
-                    lo, hi = self._fast_lo, self._fast_hi
-                    if lo <= ordinal <= hi and lo <= result <= hi:
-                        return date.fromordinal(result)
+        i = ordinal - index.base
+        if 0 <= i < index.size:
+            j = index.rank[i] + n - 1 if n > 0 else index.rank[i] - index.workday[i] + n
+            if 0 <= j < index.total:
+                result = index.ordinals[j]
+                lo, hi = self._fast_lo, self._fast_hi
+                if lo <= ordinal <= hi and lo <= result <= hi:
+                    return date.fromordinal(result)
         result = self._add_working_ordinal(ordinal, n)
         self._warn_if_uncovered(min(ordinal, result), max(ordinal, result))
         return date.fromordinal(result)
@@ -240,11 +246,12 @@ class WorkCalendar:
     def working_days_between(self, a: date, b: date) -> int:
         """Working days after ``a`` up to and including ``b``; negative (mirrored) when b < a."""
         oa, ob = a.toordinal(), b.toordinal()
-        index = self._index_covering(min(oa, ob), max(oa, ob))
         lo, hi = self._fast_lo, self._fast_hi
-        if not (lo <= oa <= hi and lo <= ob <= hi):
-            self._warn_if_uncovered(min(oa, ob), max(oa, ob))
-        return index.rank[ob - index.base] - index.rank[oa - index.base]
+        if lo <= oa <= hi and lo <= ob <= hi:
+            index = self._index  # covered years always lie inside the index
+            return index.rank[ob - index.base] - index.rank[oa - index.base]
+        self._warn_if_uncovered(min(oa, ob), max(oa, ob))
+        return self._rank(ob) - self._rank(oa)
 
     # --- natural days and either unit --------------------------------------------------------------
 
@@ -267,7 +274,7 @@ class WorkCalendar:
             return self.natural_days_between(a, b)
         oa, ob = a.toordinal(), b.toordinal()
         self._warn_if_uncovered(min(oa, ob), max(oa, ob))
-        return self._working_between_ordinals(oa, ob)
+        return self._rank(ob) - self._rank(oa)
 
     # --- office hours ----------------------------------------------------------------------------------
 
@@ -313,12 +320,13 @@ class WorkCalendar:
         if b < a:
             return -self.working_hours_between(b, a)
         oa, ob = a.toordinal(), b.toordinal()
-        index = self._index_covering(oa, ob)
         self._warn_if_uncovered(oa, ob)
-        days_before_b = index.rank[ob - index.base] - index.workday[ob - index.base]
-        days_before_a = index.rank[oa - index.base] - index.workday[oa - index.base]
+        # Whole office days from a's day (inclusive) to b's day (exclusive), then the two partial days.
+        whole_days = (self._rank(ob) - self._is_workday_ordinal(ob)) - (
+            self._rank(oa) - self._is_workday_ordinal(oa)
+        )
         microseconds = (
-            (days_before_b - days_before_a) * self._day_capacity
+            whole_days * self._day_capacity
             + self._office_time_into_day(ob, b.time())
             - self._office_time_into_day(oa, a.time())
         )
@@ -339,57 +347,39 @@ class WorkCalendar:
 
     def _is_workday_ordinal(self, ordinal: int) -> bool:
         index = self._index
-        if index is not None and 0 <= ordinal - index.base < index.size:
+        if 0 <= ordinal - index.base < index.size:
             return bool(index.workday[ordinal - index.base])
-        return self._rule(ordinal)
+        return (ordinal - 1) % 7 < 5  # outside the index nothing is listed: Monday–Friday
 
-    def _rule(self, ordinal: int) -> bool:
-        d = date.fromordinal(ordinal)
-        if d.weekday() < 5:
-            return d not in self._days_off
-        return d in self._extra_workdays
+    def _rank(self, ordinal: int) -> int:
+        """How many working days fall on or before this day, counted from 0001-01-01."""
+        index = self._index
+        i = ordinal - index.base
+        if i < 0:
+            return _weekdays_through(ordinal)
+        if i < index.size:
+            return index.before + index.rank[i]
+        return index.before + index.total + _weekdays_through(ordinal) - index.end_weekdays
+
+    def _select(self, rank: int) -> int:
+        """The ordinal of the working day whose rank (see _rank) is ``rank``."""
+        index = self._index
+        if rank <= index.before:
+            ordinal = _nth_weekday(rank)
+        elif rank <= index.before + index.total:
+            ordinal = index.ordinals[rank - index.before - 1]
+        else:
+            ordinal = _nth_weekday(rank - index.before - index.total + index.end_weekdays)
+        if not 1 <= ordinal <= _LAST_ORDINAL:
+            raise OverflowError("date value out of range")
+        return ordinal
 
     def _add_working_ordinal(self, ordinal: int, n: int) -> int:
-        index = self._index_covering(ordinal, ordinal)
-        while True:
-            i = ordinal - index.base
-            j = index.rank[i] + n - 1 if n > 0 else index.rank[i] - index.workday[i] + n
-            if 0 <= j < len(index.ordinals):
-                return index.ordinals[j]
-            # The answer lies beyond the span: grow it by roughly the years still missing
-            # (at least 104 weekdays a year, so this converges in a few rounds).
-            missing_years = (j - len(index.ordinals) if j >= 0 else -j) // 104 + 1
-            if j >= 0:
-                if index.last_year >= 9999:
-                    raise OverflowError("date value out of range")
-                target = date(min(9999, index.last_year + missing_years), 12, 31).toordinal()
-                index = self._index_covering(ordinal, target)
-            else:
-                if index.first_year <= 1:
-                    raise OverflowError("date value out of range")
-                target = date(max(1, index.first_year - missing_years), 1, 1).toordinal()
-                index = self._index_covering(target, ordinal)
-
-    def _working_between_ordinals(self, oa: int, ob: int) -> int:
-        index = self._index_covering(min(oa, ob), max(oa, ob))
-        return index.rank[ob - index.base] - index.rank[oa - index.base]
-
-    def _index_covering(self, lo: int, hi: int) -> _Index:
-        index = self._index
-        if index is not None and index.base <= lo and hi < index.base + index.size:
-            return index
-        first = date.fromordinal(lo).year - _INDEX_MARGIN_YEARS
-        last = date.fromordinal(hi).year + _INDEX_MARGIN_YEARS
-        if index is not None:
-            first, last = min(first, index.first_year), max(last, index.last_year)
-        # Built aside and published with one assignment, so a concurrent reader sees the old index
-        # or the new one, never half of one.
-        index = self._build_index(max(1, first), min(9999, last))
-        self._index = index
-        return index
-
-    def _build_index(self, first_year: int, last_year: int) -> _Index:
-        return _Index(first_year, last_year, self._rule)
+        rank = self._rank(ordinal)
+        if n > 0:
+            return self._select(rank + n)
+        # n = 0 is the day itself when it is a working day; n = -1 the working day before it.
+        return self._select(rank - self._is_workday_ordinal(ordinal) + n + 1)
 
     def _office_time_into_day(self, ordinal: int, moment: time) -> int:
         if not self._is_workday_ordinal(ordinal):
@@ -404,6 +394,16 @@ class WorkCalendar:
         if years and self._warn:
             # stacklevel 3: this helper, the public method, then the caller's line.
             warnings.warn(UncoveredYearWarning(years), stacklevel=3)
+
+
+def _weekdays_through(ordinal: int) -> int:
+    """Mondays to Fridays from 0001-01-01 (a Monday, ordinal 1) up to and including ``ordinal``."""
+    return 5 * (ordinal // 7) + min(ordinal % 7, 5)
+
+
+def _nth_weekday(n: int) -> int:
+    """The ordinal of the n-th Monday-to-Friday day counted from 0001-01-01 (n=1)."""
+    return (n - 1) // 5 * 7 + (n - 1) % 5 + 1
 
 
 def _as_date(d: date) -> date:

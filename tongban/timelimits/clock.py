@@ -67,7 +67,7 @@ class Card(StrEnum):
 class Start:
     at: datetime
     limit: int
-    unit: DayUnit = DayUnit.WORKING
+    unit: DayUnit | str = DayUnit.WORKING
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ itself. It is pure Python: it must never import Django or touch a database, and 
 every sentence of a numbered holiday section that mentions a date is read completely or the whole
 notice is refused with :class:`NoticeParseError`, which quotes the sentence.
 
-What it reads (the forms of the notices from 2010 to 2026):
+What it reads (the forms below; the 2017 and 2026 notices are tested in full against the tables):
 - the year from the title, else from the body ("现将2017年元旦、春节……");
 - numbered sections "一、元旦:…" whose heading is the holiday's name as the notice spells it
   ("中秋节、国庆节" stays one name);
@@ -23,7 +23,8 @@ What it reads (the forms of the notices from 2010 to 2026):
 Checks: each stated weekday, each "共N天"/"放假N天" count, 调休 working days on Saturdays or Sundays
 only, every day named once. Sentences without dates (the duty reminders at the end) are prose and
 skipped, and so is a sentence that begins with 鼓励 (the 2024 notice "encourages" rest on 除夕,
-which stays a working day).
+which stays a working day). A paragraph that arranges days right after a section (a 上班 sentence
+pasted on a line of its own) belongs to that section; anywhere else it is refused.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ _FULL_TO_HALF = str.maketrans(
     }
 )
 _HEADING = re.compile(r"([一二三四五六七八九十]+)、([^:,;()\d]{1,30}?):")
+# A sentence with its full stop, if it has one.
+_SENTENCE = re.compile(r"[^。]+。?")
 _TITLE_YEAR = re.compile(r"关于(\d{4})年部分节假日安排的通知")
 _BODY_YEAR = re.compile(r"现将(\d{4})年")
 _DATE = re.compile(r"(?:(\d{4})年)?(?:(\d{1,2})月)?(\d{1,2})日(?:\(([^()]*)\))?")
@@ -197,38 +200,36 @@ def _sections(paragraphs: list[str]) -> list[_Section]:
     # its 上班 sentence on a line of its own); any other paragraph closes it.
     open_section: _Section | None = None
     for paragraph in paragraphs:
+        sentences = _SENTENCE.findall(paragraph)
         # The translation maps one character to one, so positions in it are positions in paragraph.
         heading = _HEADING.match(paragraph.translate(_FULL_TO_HALF))
         if heading:
             open_section = _Section(name=heading.group(2).strip(), sentences=[])
             sections.append(open_section)
-            _read_sentences(open_section, paragraph, paragraph[heading.end() :])
+            _read_sentences(open_section, sentences, heading_length=heading.end())
             continue
-        arranges = any(
-            _ANY_DATE.search(_normalized(s)) and _ARRANGEMENT.search(s)
-            for s in paragraph.split("。")
-        )
-        if not arranges:
+        arranging = [
+            s for s in sentences if _ANY_DATE.search(_normalized(s)) and _ARRANGEMENT.search(s)
+        ]
+        if not arranging:
             open_section = None
         elif open_section is None:
-            sentence = next(s for s in paragraph.split("。") if _ANY_DATE.search(_normalized(s)))
             raise NoticeParseError(
-                "days are arranged outside a numbered holiday section", sentence.strip()
+                "days are arranged outside a numbered holiday section", arranging[0].strip()
             )
         else:
-            _read_sentences(open_section, paragraph, paragraph)
+            _read_sentences(open_section, sentences, heading_length=0)
     return sections
 
 
-def _read_sentences(section: _Section, paragraph: str, body: str) -> None:
-    original_sentences = paragraph.split("。")
-    for index, text in enumerate(body.split("。")):
-        normalized = _normalized(text)
+def _read_sentences(section: _Section, sentences: list[str], heading_length: int) -> None:
+    for index, original in enumerate(sentences):
+        text = original[heading_length:] if index == 0 else original
+        normalized = _normalized(text).rstrip("。")
         if not normalized or normalized.startswith("鼓励"):
             continue
-        # Quote what a reader would recognise: the first sentence with its heading.
-        original = original_sentences[index].strip() + "。"
-        sentence = _read_sentence(normalized, original)
+        # The quote keeps the heading on the first sentence: that is what a reader recognises.
+        sentence = _read_sentence(normalized, original.strip())
         if sentence is not None:
             section.sentences.append(sentence)
 

@@ -154,16 +154,61 @@ def test_add_days_follows_the_unit():
         calendar.add_days(date(2026, 9, 30), 5, "lunar")
 
 
-def test_far_years_grow_the_index_and_agree_with_walking_day_by_day():
+@pytest.mark.parametrize(
+    ("start", "n"),
+    [
+        (date(2100, 3, 1), 45),
+        (date(1990, 2, 1), -45),
+        (date(2026, 12, 20), 400),
+        (date(2003, 1, 5), 800),
+        (date(2030, 1, 1), -9000),
+        (date(1, 1, 1), 3),
+        (date(9999, 12, 1), 0),
+    ],
+)
+def test_far_from_the_tables_the_week_rule_agrees_with_walking_day_by_day(start, n):
     calendar = national_calendar().without_warnings()
-    for start, n in [(date(2100, 3, 1), 45), (date(1990, 2, 1), -45), (date(2026, 12, 20), 400)]:
-        assert calendar.add_working_days(start, n) == naive_add_working_days(calendar, start, n)
+    expected = naive_add_working_days(calendar, start, n)
+    assert calendar.add_working_days(start, n) == expected
+    if n > 0:
+        assert calendar.working_days_between(start, expected) == n
+
+
+def test_days_listed_outside_the_covered_years_still_count():
+    calendar = WorkCalendar([date(2031, 5, 1)], [date(2031, 5, 10)], [2026]).without_warnings()
+    assert not calendar.is_workday(date(2031, 5, 1))
+    assert calendar.is_workday(date(2031, 5, 10))
+    assert calendar.add_working_days(date(2031, 4, 30), 1) == date(2031, 5, 2)
+    assert calendar.working_days_between(date(2026, 1, 1), date(2031, 12, 31)) == (
+        sum(1 for d in every_day(date(2026, 1, 2), date(2031, 12, 31)) if calendar.is_workday(d))
+    )
+
+
+def test_beyond_the_ends_of_time():
+    calendar = national_calendar().without_warnings()
+    with pytest.raises(OverflowError):
+        calendar.add_working_days(date(9999, 12, 31), 1)
+    with pytest.raises(OverflowError):
+        calendar.add_working_days(date(1, 1, 1), -1)
 
 
 @given(covered_days, offsets)
 def test_matches_walking_day_by_day(start, n):
     calendar = national_calendar()
     assert calendar.add_working_days(start, n) == naive_add_working_days(calendar, start, n)
+
+
+@given(
+    st.dates(min_value=date(1995, 1, 1), max_value=date(2040, 12, 31)),
+    st.integers(min_value=-800, max_value=800),
+)
+def test_across_the_edges_of_the_tables_matches_walking_day_by_day(start, n):
+    calendar = national_calendar().without_warnings()
+    end = calendar.add_working_days(start, n)
+    assert end == naive_add_working_days(calendar, start, n)
+    low, high = sorted((start, end))
+    walked = sum(1 for d in every_day(low + timedelta(days=1), high) if calendar.is_workday(d))
+    assert calendar.working_days_between(low, high) == walked
 
 
 @given(covered_days, offsets)
@@ -281,7 +326,9 @@ def test_an_uncovered_year_still_answers_but_warns_from_the_callers_line():
     with pytest.warns(UncoveredYearWarning) as caught:
         due = calendar.add_working_days(date(2026, 12, 30), 5)
     assert due == date(2027, 1, 6)  # plain Monday–Friday: 12-31, 1-1, 1-4, 1-5, 1-6
-    assert caught[0].message.years == frozenset({2027})
+    warning = caught[0].message
+    assert isinstance(warning, UncoveredYearWarning)
+    assert warning.years == frozenset({2027})
     assert caught[0].filename == __file__
 
 

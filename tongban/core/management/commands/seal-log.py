@@ -15,4 +15,4 @@ class Command(BaseCommand):
         if seal is None:
             self.stdout.write("没有新的事件需要封存。")
         else:
-            self.stdout.write(f"已生成{seal}，共 {seal.event_count} 条事件。")
+            self.stdout.write(f"已生成{seal}，共 {seal.event_count} 条事件；检查点哈希 {seal.hash}")

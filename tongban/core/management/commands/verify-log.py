@@ -16,6 +16,8 @@ class Command(BaseCommand):
             f"已核对 {report.events_checked} 条事件（{report.subjects_checked} 个对象）、"
             f"{report.seals_checked} 个检查点；{report.unsealed_events} 条事件尚未封存。"
         )
+        if report.last_seal_hash:
+            self.stdout.write(f"最新检查点哈希：{report.last_seal_hash}")
         if report.intact:
             self.stdout.write(self.style.SUCCESS("事件日志完整。"))
             return
