@@ -23,13 +23,22 @@ class StaffSignInForm(forms.Form):
     password = forms.CharField(label=_("密码"), widget=forms.PasswordInput)
 
 
+def _mobile_field() -> forms.CharField:
+    widget = forms.TextInput(attrs={"type": "tel", "inputmode": "numeric", "autocomplete": "tel"})
+    return forms.CharField(label=_("手机号码"), max_length=20, widget=widget)
+
+
 class MobileForm(forms.Form):
-    mobile = forms.CharField(label=_("手机号码"), max_length=20)
+    mobile = _mobile_field()
 
 
 class CodeForm(forms.Form):
-    mobile = forms.CharField(label=_("手机号码"), max_length=20)
-    code = forms.CharField(label=_("验证码"), max_length=6)
+    mobile = _mobile_field()
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
 
 
 class ApplicantForm(forms.Form):

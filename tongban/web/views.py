@@ -57,9 +57,10 @@ def portal_sign_in(request: HttpRequest) -> HttpResponse:
     """Step 1 asks for the mobile number and sends a code; step 2 takes the code."""
     if getattr(request.user, "kind", None) == AccountKind.APPLICANT:
         return redirect("web:portal_home")
+    posted = request.method == "POST"
     step = request.POST.get("step", "mobile")
-    mobile_form = MobileForm(request.POST if step == "mobile" else None)
-    code_form = CodeForm(request.POST if step == "code" else None)
+    mobile_form = MobileForm(request.POST if posted and step == "mobile" else None)
+    code_form = CodeForm(request.POST if posted and step == "code" else None)
     code_sent = False
     if request.method == "POST" and step == "mobile" and mobile_form.is_valid():
         try:

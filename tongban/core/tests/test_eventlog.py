@@ -254,3 +254,10 @@ class TestConcurrency:
 
         assert seal is not None and seal.event_count == 2
         assert verify_event_log().intact
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_events_but_cannot_change_them(admin_client):
+    event = event_append(subject=CASE, kind="case.submitted")
+    assert admin_client.get("/django-admin/core/event/").status_code == 200
+    assert admin_client.get(f"/django-admin/core/event/{event.pk}/delete/").status_code == 403

@@ -389,3 +389,40 @@ class TestRegionImport:
         assert services.regions_import(rows=rows) == 2
         assert services.regions_import(rows=rows) == 0
         assert Region.objects.get(code="4309").parent == Region.objects.get(code="43")
+
+
+class TestDemoOrganisation:
+    def test_the_command_loads_once_and_prints_the_logins(self, capsys):
+        from django.core.management import call_command
+
+        call_command("demo-org", "--if-empty")
+        first = capsys.readouterr().out
+        call_command("demo-org", "--if-empty")
+        second = capsys.readouterr().out
+
+        assert "已载入演示机构" in first and "演示机构已存在" in second
+        for username in (
+            "admin",
+            "chuangkou",
+            "shenpi",
+            "fuzeren",
+            "jiancha",
+            "shixiang",
+            "zuoxi",
+            "chengban",
+        ):
+            assert username in first
+        assert Region.objects.get(code="430981").name == "沅江市"
+        assert (
+            Region.objects.filter(code__startswith="430981", level=RegionLevel.VILLAGE).count()
+            > 150
+        )
+        assert User.objects.filter(kind=AccountKind.STAFF).count() == 10
+
+    def test_a_database_with_other_accounts_is_left_alone(self, capsys):
+        from django.core.management import call_command
+
+        UserFactory(username="someone")
+        call_command("demo-org", "--if-empty")
+        assert "未载入演示机构" in capsys.readouterr().out
+        assert not Region.objects.exists()

@@ -119,3 +119,9 @@ def test_the_api_tells_who_is_signed_in(client, demo):
 def test_static_vendor_files_are_served(client):
     assert client.get("/static/vendor/htmx/htmx.min.js").status_code == 200
     assert client.get("/static/vendor/echarts/echarts.min.js").status_code == 200
+
+
+def test_the_portal_sign_in_page_starts_without_errors(client):
+    page = client.get("/portal/sign-in/").content.decode()
+    assert "群众和企业登录" in page and "获取验证码" in page
+    assert "必填" not in page
