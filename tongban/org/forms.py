@@ -14,7 +14,7 @@ class StaffForm(forms.Form):
     username = forms.CharField(label=_("用户名"), max_length=150)
     full_name = forms.CharField(label=_("姓名"), max_length=50)
     mobile = forms.CharField(label=_("手机号码"), max_length=20, required=False)
-    password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput(render_value=True))
+    password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput)
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
     region = forms.ModelChoiceField(label=_("区划范围"), queryset=Region.objects.none())
     department = forms.ModelChoiceField(

@@ -243,7 +243,11 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.full_name or self.username
+        if self.full_name:
+            return self.full_name
+        if self.kind == AccountKind.APPLICANT and len(self.mobile) == 11:
+            return f"{self.mobile[:3]}****{self.mobile[7:]}"
+        return self.username
 
     @property
     def is_locked(self) -> bool:

@@ -274,8 +274,8 @@ def staff_sign_in(*, username: str, password: str) -> User:
                     "minutes": settings.STAFF_LOCKOUT_MINUTES
                 }
             else:
-                left = settings.STAFF_LOCKOUT_ATTEMPTS - user.failed_sign_ins
-                failure = _("用户名或密码错误，再错 %(left)d 次账号将被锁定。") % {"left": left}
+                # The same words as for an unknown username, so that accounts cannot be guessed.
+                failure = _("用户名或密码错误。")
             user.save(update_fields=["failed_sign_ins", "locked_until"])
             event_append(subject=user, kind="user.sign_in_failed", actor=None, payload=payload)
         else:

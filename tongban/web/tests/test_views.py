@@ -125,3 +125,9 @@ def test_the_portal_sign_in_page_starts_without_errors(client):
     page = client.get("/portal/sign-in/").content.decode()
     assert "群众和企业登录" in page and "获取验证码" in page
     assert "必填" not in page
+
+
+def test_an_applicant_is_shown_by_a_masked_mobile(client):
+    account = User.objects.create(username="m13800138000", kind="applicant", mobile="13800138000")
+    client.force_login(account)
+    assert "138****8000" in client.get("/portal/").content.decode()
