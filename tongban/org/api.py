@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
+from ninja.errors import HttpError
 
 from tongban.core.types import AuthenticatedHttpRequest
 
@@ -86,6 +87,8 @@ def me(request: AuthenticatedHttpRequest) -> dict:
 
 @router.get("/regions", response=list[RegionOut], summary="下级行政区划（不带 parent 时为顶级）")
 def regions(request: HttpRequest, parent: str | None = None) -> list:
+    if parent is not None and selectors.region_get(code=parent) is None:
+        raise HttpError(404, f"未知的区划代码：{parent}")
     return list(selectors.region_children(code=parent))
 
 

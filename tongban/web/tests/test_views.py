@@ -131,3 +131,12 @@ def test_an_applicant_is_shown_by_a_masked_mobile(client):
     account = User.objects.create(username="m13800138000", kind="applicant", mobile="13800138000")
     client.force_login(account)
     assert "138****8000" in client.get("/portal/").content.decode()
+
+
+def test_the_region_api_walks_the_tree_and_names_unknown_codes(client, demo):
+    client.post("/", {"username": "jiancha", "password": demo.DEMO_PASSWORD})
+    towns = client.get("/api/v1/org/regions", {"parent": "430981"}).json()
+    assert {"code": "430981112", "name": "南大膳镇", "level": "town"} in towns
+    unknown = client.get("/api/v1/org/regions", {"parent": "999999"})
+    assert unknown.status_code == 404
+    assert unknown.json() == {"detail": "未知的区划代码：999999"}
