@@ -79,7 +79,9 @@ def test_the_admin_imports_the_2027_notice_and_the_calendar_names_its_days(
         "已导入2027年节假日安排：28 天放假，5 天调休上班。"
     )
     expect(page.get_by_role("heading", name="2027年 · 全国")).to_be_visible()
-    expect(page.get_by_test_id("year-summary")).to_contain_text("28 天放假，5 天调休上班 · 来源：国务院通知")
+    expect(page.get_by_test_id("year-summary")).to_contain_text(
+        "28 天放假，5 天调休上班 · 来源：国务院通知"
+    )
     expect(page.get_by_text("2027年节假日安排尚未导入")).to_have_count(0)
     october = page.get_by_role("region", name="2027年十月")
     expect(october.locator('td[data-date="2027-10-01"]')).to_have_attribute(
@@ -87,7 +89,9 @@ def test_the_admin_imports_the_2027_notice_and_the_calendar_names_its_days(
     )
     expect(october.get_by_text("国庆节 休：10月1日—7日")).to_be_visible()
     expect(october.get_by_text("调休上班（国庆节）：10月9日")).to_be_visible()
-    expect(page.get_by_role("region", name="2027年二月").get_by_text("春节 休：2月5日—12日")).to_be_visible()
+    expect(
+        page.get_by_role("region", name="2027年二月").get_by_text("春节 休：2月5日—12日")
+    ).to_be_visible()
 
 
 def test_a_notice_with_a_wrong_weekday_is_refused_with_the_sentence_quoted(
@@ -102,7 +106,7 @@ def test_a_notice_with_a_wrong_weekday_is_refused_with_the_sentence_quoted(
 
     # then
     expect(page.locator(".field .error")).to_have_text(
-        f"2027年10月9日 是星期六，不是通知所写的星期五。问题所在：「{BROKEN_SENTENCE}」"
+        f"2027年10月9日是星期六，不是通知所写的星期五。问题所在：「{BROKEN_SENTENCE}」"
     )
     expect(page.get_by_label("通知全文")).to_have_value(BAD_NOTICE_2027)
     expect(page.get_by_role("button", name="确认导入")).to_have_count(0)

@@ -112,6 +112,12 @@ class Region(models.Model):
                     }
                 )
 
+    @staticmethod
+    def lineage_codes(code: str) -> list[str]:
+        """The code and its ancestors' codes, top first: 430981112 → 43, 4309, 430981, 430981112.
+        A division code is its own path, so no query is needed."""
+        return [code[:n] for n in sorted(CODE_LENGTH.values()) if n <= len(code)]
+
     @property
     def full_name(self) -> str:
         names = []

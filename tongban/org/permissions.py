@@ -52,18 +52,15 @@ def _subtree(prefix: str, field: str = "region__code") -> Q:
     return Q(**{f"{field}__startswith": prefix})
 
 
-def _ancestor_codes(code: str) -> list[str]:
-    """The codes above a region: 430981112 → 43, 4309, 430981 (the code is its own path)."""
-    return [code[:n] for n in (2, 4, 6, 9) if n < len(code)]
-
-
 def department_scope(user: Any) -> Q | None:
     conditions = []
     for a in assignments_of(user):
         if a.role == Role.WINDOW_CLERK:
             # A hall accepts for the departments above it too: a town centre takes county items.
             hall_code = a.hall.region.code if a.hall else a.region.code
-            conditions.append(_subtree(hall_code) | Q(region__code__in=_ancestor_codes(hall_code)))
+            conditions.append(
+                _subtree(hall_code) | Q(region__code__in=Region.lineage_codes(hall_code))
+            )
         elif a.role in REGION_WIDE_ROLES:
             conditions.append(_subtree(a.region.code))
         elif a.department_id is not None:
