@@ -5,7 +5,9 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 # Shared, loaded machines: a slow example is not a failure (speed is measured in bench/, not here).
-hypothesis_settings.register_profile("tongban", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.register_profile(
+    "tongban", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 hypothesis_settings.load_profile("tongban")
 
 
