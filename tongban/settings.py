@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "tongban.core",
     "tongban.org",
     "tongban.timelimits",
+    "tongban.catalog",
     "tongban.web",
 ]
 

@@ -1,0 +1,134 @@
+"""Reads of the catalogue that other modules need: published versions, bundles' merged form and
+materials, and the order in which a bundle's items can start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+
+from tongban.org.models import Region
+
+from .formschema import FieldSpec, spec_of
+from .models import (
+    Bundle,
+    BundleItem,
+    ItemStatus,
+    ItemVersion,
+    MaterialRequirement,
+    Necessity,
+    ServiceItem,
+)
+
+
+def version_list_published(*, region: Region | None = None) -> QuerySet[ItemVersion]:
+    """The published version of every item, in a region's subtree when one is given."""
+    versions = ItemVersion.objects.filter(status=ItemStatus.PUBLISHED).select_related(
+        "item__entry", "item__region", "item__department"
+    )
+    if region is not None:
+        versions = versions.filter(item__region__code__startswith=region.code)
+    return versions.order_by("item__region__code", "item__local_code")
+
+
+def version_published_of(*, item: ServiceItem) -> ItemVersion | None:
+    return item.versions.filter(status=ItemStatus.PUBLISHED).first()
+
+
+def bundle_members(*, bundle: Bundle) -> list[BundleItem]:
+    """The bundle's items with their published versions, materials and form fields loaded."""
+    published = ItemVersion.objects.filter(status=ItemStatus.PUBLISHED).prefetch_related(
+        "materials", "form_fields"
+    )
+    return list(
+        bundle.members.select_related("item__entry", "item__department")
+        .prefetch_related(
+            Prefetch("item__versions", queryset=published, to_attr="published"), "depends_on"
+        )
+        .order_by("order")
+    )
+
+
+def _published(member: BundleItem) -> ItemVersion | None:
+    versions = getattr(member.item, "published", None)
+    if versions is None:
+        return version_published_of(item=member.item)
+    return versions[0] if versions else None
+
+
+def bundle_merged_form(*, bundle: Bundle) -> list[FieldSpec]:
+    """One form for the whole bundle: fields de-duplicated by key, required if any item requires it.
+
+    A field that another item's output fills (a field mapping's target) is not asked of the applicant.
+    """
+    filled_later = {(m.target_id, m.target_key) for m in bundle.field_mappings.all()}
+    merged: dict[str, FieldSpec] = {}
+    for member in bundle_members(bundle=bundle):
+        version = _published(member)
+        if version is None:
+            continue
+        for form_field in version.form_fields.all():
+            if (member.pk, form_field.key) in filled_later:
+                continue
+            spec = spec_of(form_field)
+            known = merged.get(spec.key)
+            if known is None:
+                merged[spec.key] = spec
+            elif spec.required and not known.required:
+                merged[spec.key] = FieldSpec(**{**known.__dict__, "required": True})
+    return list(merged.values())
+
+
+@dataclass
+class MergedMaterial:
+    """One material of a bundle: one upload serves every item listed in `items`."""
+
+    material_type: str
+    name: str
+    necessity: str
+    items: list[str] = field(default_factory=list)
+    requirements: list[MaterialRequirement] = field(default_factory=list)
+
+
+NECESSITY_RANK = {Necessity.REQUIRED: 0, Necessity.CONDITIONAL: 1, Necessity.OPTIONAL: 2}
+
+
+def bundle_merged_materials(*, bundle: Bundle) -> list[MergedMaterial]:
+    merged: dict[str, MergedMaterial] = {}
+    for member in bundle_members(bundle=bundle):
+        version = _published(member)
+        if version is None:
+            continue
+        for requirement in version.materials.all():
+            entry = merged.setdefault(
+                requirement.material_type,
+                MergedMaterial(requirement.material_type, requirement.name, requirement.necessity),
+            )
+            if (
+                NECESSITY_RANK[Necessity(requirement.necessity)]
+                < NECESSITY_RANK[Necessity(entry.necessity)]
+            ):
+                entry.necessity = requirement.necessity
+            entry.items.append(version.name)
+            entry.requirements.append(requirement)
+    return list(merged.values())
+
+
+def bundle_start_waves(*, bundle: Bundle) -> list[list[BundleItem]]:
+    """The items in the order they can start: wave 1 needs nothing, wave 2 needs wave 1 decided …"""
+    members = bundle_members(bundle=bundle)
+    waiting = {m.pk: {d.pk for d in m.depends_on.all()} for m in members}
+    by_pk = {m.pk: m for m in members}
+    waves: list[list[BundleItem]] = []
+    done: set[int] = set()
+    while waiting:
+        ready = sorted(
+            (pk for pk, needs in waiting.items() if needs <= done), key=lambda pk: by_pk[pk].order
+        )
+        if not ready:  # a cycle; services refuse them, so this is a corrupted bundle
+            raise ValueError(f"bundle {bundle.code} has a dependency cycle")
+        waves.append([by_pk[pk] for pk in ready])
+        done.update(ready)
+        for pk in ready:
+            del waiting[pk]
+    return waves
