@@ -9,7 +9,7 @@ export DEBUG="${DEBUG:-true}"
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost,$HOST}"
 
 scripts/bootstrap.sh base
-scripts/system-packages.sh fonts || echo "（没有中文字体时，生成的 PDF 可能无法正确显示中文。）"
+scripts/system-packages.sh fonts pango || echo "（没有中文字体时，生成的 PDF 可能无法正确显示中文。）"
 
 tongban=".venv/bin/tongban"
 "$tongban" check --deploy --fail-level ERROR >/dev/null

@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh dev || exit 1
-scripts/system-packages.sh chromium postgres fonts || exit 1
+scripts/system-packages.sh chromium postgres fonts pango pdf zbar || exit 1
 
 export PATH="$PWD/.venv/bin:$PATH"
 export DJANGO_SETTINGS_MODULE=tongban.settings

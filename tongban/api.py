@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from tongban.catalog.api import router as catalog_router
 from tongban.org.api import router as org_router
 
 api = NinjaAPI(
@@ -13,3 +14,4 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/org", org_router)
+api.add_router("", catalog_router)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("tongban.web.urls")),
     path("org/", include("tongban.org.urls")),
     path("calendar/", include("tongban.timelimits.urls")),
+    path("items/", include("tongban.catalog.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

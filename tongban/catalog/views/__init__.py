@@ -1,0 +1,1 @@
+"""Catalogue pages, one module per feature: public guides and search, the audit, Excel exchange."""

@@ -1,0 +1,5 @@
+"""Catalogue pages: guides. Thin: translate the request, call selectors or services, render."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
