@@ -110,3 +110,23 @@ def test_pages_carry_the_security_headers(client):
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_tongban_command_reports_a_bad_setting_in_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG"}}
+    env.update(
+        {"TONGBAN_VAR_DIR": str(tmp_path), "DEBUG": "true", "DATABASE_URL": "mysql://u:p@h/db"}
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "tongban", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "tongban 无法启动：DATABASE_URL 格式错误：不支持“mysql”，请使用 sqlite:///路径 或 postgres://用户:密码@主机:端口/库名。"
+    ]
