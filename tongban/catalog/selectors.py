@@ -132,3 +132,33 @@ def bundle_start_waves(*, bundle: Bundle) -> list[list[BundleItem]]:
         for pk in ready:
             del waiting[pk]
     return waves
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """One line of the catalogue admin's list: the item, what is published, and any draft."""
+
+    item: ServiceItem
+    published: ItemVersion | None
+    draft: ItemVersion | None
+
+
+def item_rows_visible_to(*, actor: object, department_id: int | None = None) -> list[ItemRow]:
+    """The items of the departments the actor may see, with their published and draft versions."""
+    from tongban.org.permissions import departments_visible_to
+
+    items = ServiceItem.objects.filter(department__in=departments_visible_to(actor)).select_related(
+        "entry", "department", "region"
+    )
+    if department_id is not None:
+        items = items.filter(department_id=department_id)
+    current = ItemVersion.objects.filter(
+        status__in=[ItemStatus.PUBLISHED, ItemStatus.DRAFT, ItemStatus.SUSPENDED]
+    )
+    items = items.prefetch_related(Prefetch("versions", queryset=current, to_attr="current"))
+    rows = []
+    for item in items.order_by("department__code", "local_code"):
+        by_status = {v.status: v for v in item.current}
+        shown = by_status.get(ItemStatus.PUBLISHED) or by_status.get(ItemStatus.SUSPENDED)
+        rows.append(ItemRow(item=item, published=shown, draft=by_status.get(ItemStatus.DRAFT)))
+    return rows

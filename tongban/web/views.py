@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tongban.catalog import selectors as catalog_selectors
 from tongban.core.types import AuthenticatedHttpRequest
 from tongban.org import permissions, selectors, services
 from tongban.org.models import AccountKind, Role
@@ -136,7 +137,20 @@ def supervision(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Role.CATALOGUE_ADMIN)
 def catalogue(request: HttpRequest) -> HttpResponse:
-    return _role_page(request, "web/catalogue.html", (Role.CATALOGUE_ADMIN,), _("事项管理"))
+    department = request.GET.get("department", "")
+    rows = catalog_selectors.item_rows_visible_to(
+        actor=request.user, department_id=int(department) if department.isdigit() else None
+    )
+    context = {
+        "title": _("事项管理"),
+        "assignments": [
+            a for a in permissions.assignments_of(request.user) if a.role == Role.CATALOGUE_ADMIN
+        ],
+        "departments": selectors.department_list_visible_to(actor=request.user),
+        "chosen_department": department,
+        "rows": rows,
+    }
+    return render(request, "web/catalogue.html", context)
 
 
 @staff_required(Role.HOTLINE_AGENT)
