@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.constraints import choices_constraint
 from tongban.core.validators import validate_credit_code, validate_id_number, validate_mobile
 
 
@@ -41,12 +42,6 @@ PARENT_LEVEL = {
 }
 
 
-def _choices_check(
-    field: str, choices: type[models.TextChoices], name: str
-) -> models.CheckConstraint:
-    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
-
-
 class Region(models.Model):
     """A node of the administrative tree. A region's subtree is every code that starts with its code."""
 
@@ -67,7 +62,7 @@ class Region(models.Model):
         verbose_name_plural = _("行政区划")
         ordering = ["code"]
         constraints = [
-            _choices_check("level", RegionLevel, "org_region_level_valid"),
+            choices_constraint("level", RegionLevel, "org_region_level_valid"),
             models.CheckConstraint(
                 condition=(
                     Q(level=RegionLevel.PROVINCE, code__regex=r"^[0-9]{2}$")
@@ -170,7 +165,7 @@ class Hall(models.Model):
         verbose_name_plural = _("大厅")
         ordering = ["region__code", "name"]
         constraints = [
-            _choices_check("kind", HallKind, "org_hall_kind_valid"),
+            choices_constraint("kind", HallKind, "org_hall_kind_valid"),
             models.UniqueConstraint(fields=["region", "name"], name="org_hall_name_unique"),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
@@ -208,7 +203,7 @@ class Window(models.Model):
         verbose_name_plural = _("窗口")
         ordering = ["hall", "number"]
         constraints = [
-            _choices_check("kind", WindowKind, "org_window_kind_valid"),
+            choices_constraint("kind", WindowKind, "org_window_kind_valid"),
             models.UniqueConstraint(fields=["hall", "number"], name="org_window_number_unique"),
         ]
 
@@ -238,7 +233,7 @@ class User(AbstractUser):
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
         constraints = [
-            _choices_check("kind", AccountKind, "org_user_kind_valid"),
+            choices_constraint("kind", AccountKind, "org_user_kind_valid"),
             models.UniqueConstraint(
                 fields=["kind", "mobile"], condition=~Q(mobile=""), name="org_user_mobile_unique"
             ),
@@ -296,7 +291,7 @@ class RoleAssignment(models.Model):
         verbose_name_plural = _("角色分配")
         ordering = ["user", "role"]
         constraints = [
-            _choices_check("role", Role, "org_roleassignment_role_valid"),
+            choices_constraint("role", Role, "org_roleassignment_role_valid"),
             models.CheckConstraint(
                 condition=~Q(role__in=[r.value for r in sorted(DEPARTMENT_ROLES)])
                 | Q(department__isnull=False),
@@ -366,7 +361,7 @@ class Applicant(models.Model):
         verbose_name_plural = _("申请人")
         ordering = ["name"]
         constraints = [
-            _choices_check("kind", ApplicantKind, "org_applicant_kind_valid"),
+            choices_constraint("kind", ApplicantKind, "org_applicant_kind_valid"),
             models.CheckConstraint(
                 condition=(Q(kind=ApplicantKind.NATURAL) & ~Q(id_number="") & Q(credit_code=""))
                 | (Q(kind=ApplicantKind.LEGAL) & ~Q(credit_code="") & Q(id_number="")),

@@ -1,23 +1,11 @@
 """The holiday tables in Django's admin, read-only: changes go through the calendar pages and the
 `tongban calendar` command, so that each one is validated, logged and seen by every process."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
+
+from tongban.core.admin import ReadOnlyAdmin
 
 from .models import CalendarDay, CalendarYear
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(CalendarDay)

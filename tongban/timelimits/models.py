@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.constraints import choices_constraint
 from tongban.org.models import Region
 
 
@@ -64,12 +65,8 @@ class CalendarDay(models.Model):
         verbose_name_plural = _("日历日")
         ordering = ["date"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=DayKind.values), name="timelimits_day_kind_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(source__in=DaySource.values), name="timelimits_day_source_valid"
-            ),
+            choices_constraint("kind", DayKind, "timelimits_day_kind_valid"),
+            choices_constraint("source", DaySource, "timelimits_day_source_valid"),
             # Package seeds and notices are national; a region's own days are entered by hand.
             models.CheckConstraint(
                 condition=Q(region__isnull=True) | Q(source=DaySource.MANUAL),
