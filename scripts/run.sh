@@ -15,6 +15,7 @@ tongban=".venv/bin/tongban"
 "$tongban" check --deploy --fail-level ERROR >/dev/null
 "$tongban" migrate --noinput
 "$tongban" demo-org --if-empty
+"$tongban" demo-catalog --if-empty
 
 "$tongban" worker &
 worker=$!

@@ -188,6 +188,12 @@ SMS_BACKEND = env("SMS_BACKEND", "tongban.core.sms.LogBackend")
 # The event log is sealed into checkpoints this often by the worker's scheduler.
 EVENT_SEAL_INTERVAL_SECONDS = env_int("EVENT_SEAL_INTERVAL_SECONDS", 300)
 
+# The catalogue audit: the time-limit compression (1 − promised/legal) every item should reach, how
+# many days a guide may go unreviewed, and how many times other regions' median limit is an outlier.
+CATALOG_AUDIT_COMPRESSION_TARGET = env_int("CATALOG_AUDIT_COMPRESSION_TARGET_PERCENT", 50) / 100
+CATALOG_AUDIT_GUIDE_MAX_AGE_DAYS = env_int("CATALOG_AUDIT_GUIDE_MAX_AGE_DAYS", 365)
+CATALOG_AUDIT_OUTLIER_FACTOR = env_int("CATALOG_AUDIT_OUTLIER_FACTOR", 5)
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "tongban" / "locale"]

@@ -559,3 +559,64 @@ class Synonym(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term} → {self.expansion}"
+
+
+class SearchDocumentKind(models.TextChoices):
+    ITEM = "item", _("事项")
+    BUNDLE = "bundle", _("一件事")
+
+
+class SearchDocument(models.Model):
+    """One searchable row per published item (its published version) or published bundle.
+
+    Written only by `tongban.catalog.search`; the text columns hold jieba-segmented, space-joined
+    words so that the database's full-text index (SQLite FTS5, PostgreSQL tsvector, both created by
+    the migration) splits Chinese where a citizen would.
+    """
+
+    kind = models.CharField(_("类别"), max_length=10, choices=SearchDocumentKind.choices)
+    item = models.OneToOneField(
+        ServiceItem, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    version = models.ForeignKey(
+        ItemVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    bundle = models.OneToOneField(
+        Bundle, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    code = models.CharField(_("编码"), max_length=60)
+    name = models.CharField(_("名称"), max_length=200)
+    department = models.CharField(_("实施部门"), max_length=200, blank=True)
+    item_kind = models.CharField(_("事项类型"), max_length=20, blank=True)
+    immediate = models.BooleanField(_("即办件"), default=False)
+    full_online = models.BooleanField(_("全程网办"), default=False)
+    name_text = models.TextField(_("名称分词"))
+    pinyin_text = models.TextField(_("拼音"))
+    body_text = models.TextField(_("内容分词"), blank=True)
+    grams_text = models.TextField(_("名称二元字组"), blank=True)
+    indexed_at = models.DateTimeField(_("索引时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("搜索索引条目")
+        verbose_name_plural = _("搜索索引")
+        constraints = [
+            _in_choices("kind", SearchDocumentKind, "catalog_search_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(
+                    kind=SearchDocumentKind.ITEM,
+                    item__isnull=False,
+                    version__isnull=False,
+                    bundle__isnull=True,
+                )
+                | Q(
+                    kind=SearchDocumentKind.BUNDLE,
+                    item__isnull=True,
+                    version__isnull=True,
+                    bundle__isnull=False,
+                ),
+                name="catalog_search_one_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -94,12 +94,22 @@ NECESSITY_RANK = {Necessity.REQUIRED: 0, Necessity.CONDITIONAL: 1, Necessity.OPT
 
 
 def bundle_merged_materials(*, bundle: Bundle) -> list[MergedMaterial]:
+    """One list of materials for the bundle. A certificate that an item of the bundle itself issues
+    (the 营业执照 of 开办企业) is not asked of the applicant: the later items receive it."""
+    members = bundle_members(bundle=bundle)
+    issued = {
+        version.certificate_type
+        for version in (_published(m) for m in members)
+        if version is not None and version.certificate_type
+    }
     merged: dict[str, MergedMaterial] = {}
-    for member in bundle_members(bundle=bundle):
+    for member in members:
         version = _published(member)
         if version is None:
             continue
         for requirement in version.materials.all():
+            if requirement.certificate_type and requirement.certificate_type in issued:
+                continue
             entry = merged.setdefault(
                 requirement.material_type,
                 MergedMaterial(requirement.material_type, requirement.name, requirement.necessity),

@@ -34,6 +34,7 @@ from .models import (
     SpecialProcedure,
     Synonym,
 )
+from .search import search_index_update
 from .workflow import can_move
 
 # The children of a version, copied with it; each maps to the related name on ItemVersion.
@@ -235,6 +236,7 @@ def version_publish(*, actor: Any, version: ItemVersion) -> ItemVersion:
             actor=actor,
             payload={"version": version.version, "replaces": replaced_numbers},
         )
+        search_index_update(version=version)
     return version
 
 
@@ -253,6 +255,7 @@ def version_suspend(*, actor: Any, version: ItemVersion, reason: str) -> ItemVer
             actor=actor,
             payload={"version": version.version, "reason": reason},
         )
+        search_index_update(version=version)
     return version
 
 
@@ -317,6 +320,7 @@ def bundle_create(
             actor=actor,
             payload={"code": code, "items": len(items)},
         )
+        search_index_update(bundle=bundle)
     return bundle
 
 
@@ -351,3 +355,76 @@ def synonym_set(*, term: str, expansion: str) -> Synonym:
         term=term, defaults={"expansion": expansion}
     )
     return synonym
+
+
+def entry_update(
+    *,
+    actor: Any,
+    entry: CatalogEntry,
+    name: str,
+    kind: str,
+    level: str,
+    parent: CatalogEntry | None,
+    legal_basis: str,
+) -> CatalogEntry:
+    """Change an entry of the basic catalogue; the event names the fields that changed."""
+    before = {f: getattr(entry, f) for f in ("name", "kind", "level", "parent_id", "legal_basis")}
+    entry.name, entry.kind, entry.level = name.strip(), kind, level
+    entry.parent, entry.legal_basis = parent, legal_basis
+    with transaction.atomic():
+        _clean_and_save(entry)
+        changed = sorted(f for f, old in before.items() if getattr(entry, f) != old)
+        event_append(
+            subject=entry, kind="catalog.entry_updated", actor=actor, payload={"fields": changed}
+        )
+    return entry
+
+
+def bundle_update(
+    *,
+    actor: Any,
+    bundle: Bundle,
+    region: Region,
+    items: Sequence[tuple[ServiceItem, int]],
+    depends_on: Mapping[ServiceItem, Iterable[ServiceItem]] | None = None,
+    mappings: Sequence[tuple[ServiceItem, str, ServiceItem, str]] = (),
+    **fields: Any,
+) -> Bundle:
+    """Replace a bundle's fields, members (item, order), prerequisites and field mappings."""
+    depends_on = depends_on or {}
+    _refuse_cycles([item for item, _order in items], depends_on)
+    with transaction.atomic():
+        bundle.region = region
+        for name, value in fields.items():
+            setattr(bundle, name, value)
+        _clean_and_save(bundle)
+        existing = {m.item_id: m for m in bundle.members.all()}
+        kept: dict[ServiceItem, BundleItem] = {}
+        for item, order in items:
+            member = existing.pop(item.pk, None) or BundleItem(bundle=bundle, item=item)
+            member.order = order
+            member.save()
+            kept[item] = member
+        bundle.field_mappings.all().delete()
+        for member in existing.values():
+            member.delete()
+        for item, member in kept.items():
+            member.depends_on.set([kept[p] for p in depends_on.get(item, [])])
+        for source, source_key, target, target_key in mappings:
+            _clean_and_save(
+                FieldMapping(
+                    bundle=bundle,
+                    source=kept[source],
+                    source_key=source_key,
+                    target=kept[target],
+                    target_key=target_key,
+                )
+            )
+        event_append(
+            subject=bundle,
+            kind="catalog.bundle_updated",
+            actor=actor,
+            payload={"code": bundle.code, "items": len(kept)},
+        )
+        search_index_update(bundle=bundle)
+    return bundle

@@ -4,9 +4,10 @@ from .views import audit, exchange, guides, search
 
 app_name = "catalog"
 
+# Guides last: their <local_code> pattern would otherwise shadow the fixed paths before it.
 urlpatterns = [
     path("", include(search.urlpatterns)),
-    path("", include(guides.urlpatterns)),
     path("audit/", include(audit.urlpatterns)),
     path("exchange/", include(exchange.urlpatterns)),
+    path("", include(guides.urlpatterns)),
 ]

@@ -42,6 +42,8 @@ def navigation_for(*, user: Any) -> list[NavItem]:
         for role_group, url_name, label in ROLE_HOMES
         if roles & set(role_group)
     ]
+    if roles & {Role.CATALOGUE_ADMIN, Role.SUPERVISOR, Role.SYSADMIN}:
+        items.append(NavItem(_("目录审查"), reverse("catalog:audit")))
     items.append(NavItem(_("工作日历"), reverse("timelimits:calendar")))
     return items
 

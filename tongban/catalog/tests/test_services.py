@@ -164,6 +164,40 @@ class TestBundles:
             ("seal-sample", 1),
         ]
 
+    def test_a_certificate_the_bundle_issues_is_not_asked_for(self):
+        licence = make_version(
+            content={"result_type": "certificate", "certificate_type": "CN-BUSINESS-LICENCE"}
+        )
+        seal = make_version(
+            region=licence.item.region,
+            department=licence.item.department,
+            children={
+                "materials": [
+                    {
+                        "name": "营业执照",
+                        "material_type": "business-licence",
+                        "source": "certificate",
+                        "certificate_type": "CN-BUSINESS-LICENCE",
+                    },
+                    {"name": "印章式样", "material_type": "seal-sample"},
+                ]
+            },
+        )
+        bundle = services.bundle_create(
+            actor=None,
+            code="KZ",
+            name="刻章",
+            region=licence.item.region,
+            stage=LifeStage.ENTERPRISE,
+            promised_limit=2,
+            items=[licence.item, seal.item],
+            depends_on={seal.item: [licence.item]},
+        )
+
+        materials = selectors.bundle_merged_materials(bundle=bundle)
+
+        assert [m.material_type for m in materials] == ["id-card", "seal-sample"]
+
     def test_items_start_in_waves(self):
         bundle, licence, seal, invoice = self._opening_a_business()
         waves = selectors.bundle_start_waves(bundle=bundle)

@@ -1,5 +1,157 @@
-"""Catalogue pages: audit. Thin: translate the request, call selectors or services, render."""
+"""Catalogue pages: audit. Thin: translate the request, call the audit's selector, render.
 
-from django.urls import URLPattern
+The page lists the findings about the departments the viewer may see, filtered by department,
+severity and rule; 导出 Excel downloads the same filtered findings as a workbook.
+"""
 
-urlpatterns: list[URLPattern] = []
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from tongban.catalog import audit
+from tongban.org.models import Department, Role
+from tongban.org.permissions import departments_visible_to
+from tongban.web.decorators import staff_required
+
+AUDIT_ROLES = (Role.CATALOGUE_ADMIN, Role.SUPERVISOR, Role.SYSADMIN)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class AuditFilterForm(forms.Form):
+    """The filters of the audit page (a GET form); empty means 全部."""
+
+    department = forms.ModelChoiceField(
+        label=gettext_lazy("部门"),
+        queryset=Department.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("全部部门"),
+    )
+    severity = forms.ChoiceField(label=gettext_lazy("严重程度"), required=False)
+    rule = forms.ChoiceField(label=gettext_lazy("规则"), required=False)
+
+    def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        department_field: Any = self.fields["department"]
+        department_field.queryset = departments
+        severity_field: Any = self.fields["severity"]
+        severity_field.choices = [("", _("全部")), *audit.Severity.choices]
+        rule_field: Any = self.fields["rule"]
+        rule_field.choices = [("", _("全部规则"))] + [
+            (r.code, str(r.title)) for r in audit.RULES.values()
+        ]
+
+
+def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, list[audit.Finding], dict]:
+    departments = departments_visible_to(request.user).order_by("region__code", "code")
+    form = AuditFilterForm(request.GET, departments=departments)
+    if not form.is_valid():
+        # A department outside the viewer's scope is not theirs to know about.
+        raise Http404
+    data = form.cleaned_data
+    severities = [data["severity"]] if data["severity"] else []
+    rules = [data["rule"]] if data["rule"] else []
+    findings = audit.finding_list_visible_to(
+        actor=request.user, department=data["department"], severities=severities
+    )
+    # Counts per rule are over the department and severity chosen, so each is a filter to pick.
+    context = {"rule_counts": audit.count_by_rule(findings), "chosen_rule": data["rule"]}
+    if rules:
+        findings = [f for f in findings if f.rule in rules]
+    return form, findings, context
+
+
+@staff_required(*AUDIT_ROLES)
+def audit_page(request: HttpRequest) -> HttpResponse:
+    form, findings, context = _filtered(request)
+    query = request.GET.copy()
+    query.pop("rule", None)
+    context |= {
+        "form": form,
+        "findings": findings,
+        "summary": audit.summary_line(findings),
+        "query": request.GET.urlencode(),
+        "query_without_rule": query.urlencode(),
+        "title": _("事项目录审查"),
+    }
+    template = "catalog/audit/findings.html"
+    if getattr(request, "htmx", False):
+        template += "#results"
+    return render(request, template, context)
+
+
+HEADERS = (
+    "严重程度",
+    "规则代码",
+    "规则",
+    "区划代码",
+    "区划",
+    "实施部门",
+    "实施编码",
+    "事项名称",
+    "版本",
+    "问题及整改建议",
+)
+WIDTHS = (10, 26, 28, 12, 12, 24, 20, 28, 6, 80)
+
+
+def findings_workbook(findings: list[audit.Finding]) -> bytes:
+    workbook = Workbook()
+    sheet: Any = workbook.active
+    sheet.title = "目录审查"
+    sheet.append(HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for f in findings:
+        sheet.append(
+            [
+                f.severity_label,
+                f.rule,
+                f.rule_title,
+                f.region.code,
+                f.region.name,
+                f.department.name,
+                f.item.local_code,
+                f.version.name,
+                f.version.version,
+                f.message,
+            ]
+        )
+        # A name typed as "=…" is text, never a formula that Excel would run.
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+    for index, width in enumerate(WIDTHS):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    for row in sheet.iter_rows(min_row=2, min_col=len(HEADERS), max_col=len(HEADERS)):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "A2"
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@staff_required(*AUDIT_ROLES)
+def audit_export(request: HttpRequest) -> HttpResponse:
+    _form, findings, _context = _filtered(request)
+    filename = f"事项目录审查-{timezone.localdate():%Y%m%d}.xlsx"
+    response = HttpResponse(findings_workbook(findings), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+urlpatterns = [
+    path("", audit_page, name="audit"),
+    path("export.xlsx", audit_export, name="audit_export"),
+]
