@@ -95,3 +95,62 @@ def validate_submission(specs: Iterable[FieldSpec], data: Mapping[str, Any]) -> 
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def form_class_for(specs: Iterable[FieldSpec]) -> type[Any]:
+    """A Django form class for the schema: the widgets a person fills in (date pickers, numeric
+    keyboards, choice lists), whose validation is `validate_submission` itself, so that a page and
+    the API can never disagree about what a valid application is."""
+    from django import forms
+
+    specs = list(specs)
+    widgets: dict[str, Any] = {
+        "number": forms.TextInput(attrs={"inputmode": "decimal"}),
+        "date": forms.DateInput(attrs={"type": "date"}),
+        "mobile": forms.TextInput(
+            attrs={"type": "tel", "inputmode": "numeric", "autocomplete": "tel"}
+        ),
+        "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18}),
+        "credit_code": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18}),
+        "address": forms.Textarea(attrs={"rows": 2}),
+    }
+    fields: dict[str, Any] = {}
+    for spec in specs:
+        options: dict[str, Any] = {
+            "label": spec.label,
+            "required": spec.required,
+            "error_messages": {
+                "required": f"请填写{spec.label}。"
+                if spec.field_type != "file"
+                else f"请上传{spec.label}。"
+            },
+        }
+        if spec.field_type == "choice":
+            fields[spec.key] = forms.ChoiceField(
+                choices=[("", "请选择"), *((c, c) for c in spec.choices)], **options
+            )
+        elif spec.field_type == "file":
+            fields[spec.key] = forms.FileField(**options)
+        else:
+            fields[spec.key] = forms.CharField(
+                widget=widgets.get(spec.field_type, forms.TextInput()), **options
+            )
+
+    def clean(self: forms.Form) -> dict[str, Any]:
+        # Fields Django already refused (a required one left empty) are not checked twice.
+        typed = [s for s in specs if s.field_type != "file" and s.key not in self.errors]
+        answers = {s.key: self.cleaned_data.get(s.key) for s in typed}
+        try:
+            cleaned = validate_submission(typed, answers)
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                self.add_error(key, messages)
+            return self.cleaned_data
+        files = {
+            s.key: self.cleaned_data[s.key]
+            for s in specs
+            if s.field_type == "file" and self.cleaned_data.get(s.key)
+        }
+        return {**cleaned, **files}
+
+    return type("ApplicationForm", (forms.Form,), {**fields, "clean": clean})

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from tongban.catalog import selectors, services
-from tongban.catalog.formschema import FieldSpec, validate_submission
+from tongban.catalog.formschema import FieldSpec, form_class_for, spec_of, validate_submission
 from tongban.catalog.models import ItemStatus, ItemVersion, LifeStage
 from tongban.core.selectors import event_list_for
 
@@ -274,3 +274,48 @@ class TestFormSchema:
             validate_submission(self.SPECS, {})
         assert error.value.message_dict["name"] == ["请填写姓名。"]
         assert "opened" not in error.value.message_dict
+
+
+class TestApplicationForm:
+    def test_the_schema_renders_a_form_that_validates_like_the_api(self):
+        version = make_version(
+            children={
+                "form_fields": [
+                    {"key": "shop_name", "label": "店铺名称", "field_type": "text"},
+                    {"key": "opened", "label": "开业日期", "field_type": "date", "required": False},
+                    {"key": "phone", "label": "联系电话", "field_type": "mobile"},
+                    {
+                        "key": "kind",
+                        "label": "经营类别",
+                        "field_type": "choice",
+                        "choices": ["餐饮", "零售"],
+                    },
+                ]
+            }
+        )
+        form_class = form_class_for([spec_of(f) for f in version.form_fields.all()])
+
+        html = form_class().as_div()
+        bad = form_class({"shop_name": "", "phone": "123", "kind": "餐饮"})
+        good = form_class(
+            {
+                "shop_name": "湖湘小馆",
+                "phone": "138 0013 8000",
+                "kind": "餐饮",
+                "opened": "2026-12-01",
+            }
+        )
+
+        assert 'type="date"' in html and 'type="tel"' in html and "请选择" in html
+        assert not bad.is_valid()
+        assert bad.errors == {
+            "shop_name": ["请填写店铺名称。"],
+            "phone": ["手机号码应为 11 位数字，以 1 开头。"],
+        }
+        assert good.is_valid(), good.errors
+        assert good.cleaned_data == {
+            "shop_name": "湖湘小馆",
+            "phone": "13800138000",
+            "kind": "餐饮",
+            "opened": "2026-12-01",
+        }
