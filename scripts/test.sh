@@ -13,7 +13,7 @@ export DJANGO_SETTINGS_MODULE=tongban.settings
 export SECRET_KEY="${SECRET_KEY:-checks-only}" ALLOWED_HOSTS="${ALLOWED_HOSTS:-localhost}"
 export TONGBAN_VAR_DIR="${TONGBAN_VAR_DIR:-$(mktemp -d)}"
 
-pgdir="$(mktemp -d /tmp/tongban-pg.XXXXXX)"
+pgdir="$(mktemp -d -t tongban-pg.XXXXXX)"
 cleanup() { scripts/pg-temp.sh stop "$pgdir"; }
 trap cleanup EXIT INT TERM
 
