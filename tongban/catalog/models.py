@@ -20,12 +20,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.constraints import choices_constraint
 from tongban.org.models import Department, Region, Role
 from tongban.timelimits.calendar import DayUnit
-
-
-def _in_choices(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
-    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
 
 
 class ItemKind(models.TextChoices):
@@ -68,8 +65,8 @@ class CatalogEntry(models.Model):
         verbose_name_plural = _("基本目录")
         ordering = ["code"]
         constraints = [
-            _in_choices("kind", ItemKind, "catalog_entry_kind_valid"),
-            _in_choices("level", EntryLevel, "catalog_entry_level_valid"),
+            choices_constraint("kind", ItemKind, "catalog_entry_kind_valid"),
+            choices_constraint("level", EntryLevel, "catalog_entry_level_valid"),
             models.CheckConstraint(
                 condition=Q(level=EntryLevel.MAIN, parent__isnull=True)
                 | (~Q(level=EntryLevel.MAIN) & Q(parent__isnull=False)),
@@ -217,12 +214,12 @@ class ItemVersion(models.Model):
                 condition=Q(status=ItemStatus.DRAFT),
                 name="catalog_one_draft_version",
             ),
-            _in_choices("status", ItemStatus, "catalog_version_status_valid"),
-            _in_choices("online_depth", OnlineDepth, "catalog_version_online_depth_valid"),
-            _in_choices(
+            choices_constraint("status", ItemStatus, "catalog_version_status_valid"),
+            choices_constraint("online_depth", OnlineDepth, "catalog_version_online_depth_valid"),
+            choices_constraint(
                 "cross_region_scope", CrossRegionScope, "catalog_version_cross_region_valid"
             ),
-            _in_choices("result_type", ResultType, "catalog_version_result_type_valid"),
+            choices_constraint("result_type", ResultType, "catalog_version_result_type_valid"),
             models.CheckConstraint(
                 condition=Q(limit_unit__in=[u.value for u in DayUnit]),
                 name="catalog_version_limit_unit_valid",
@@ -282,7 +279,9 @@ class SpecialProcedure(models.Model):
         verbose_name = _("特别程序")
         verbose_name_plural = _("特别程序")
         constraints = [
-            _in_choices("kind", SpecialProcedureKind, "catalog_special_procedure_kind_valid"),
+            choices_constraint(
+                "kind", SpecialProcedureKind, "catalog_special_procedure_kind_valid"
+            ),
             models.UniqueConstraint(
                 fields=["version", "kind"], name="catalog_special_procedure_once"
             ),
@@ -342,9 +341,9 @@ class MaterialRequirement(models.Model):
         verbose_name_plural = _("申请材料")
         ordering = ["version", "order", "id"]
         constraints = [
-            _in_choices("necessity", Necessity, "catalog_material_necessity_valid"),
-            _in_choices("form", MaterialForm, "catalog_material_form_valid"),
-            _in_choices("source", MaterialSource, "catalog_material_source_valid"),
+            choices_constraint("necessity", Necessity, "catalog_material_necessity_valid"),
+            choices_constraint("form", MaterialForm, "catalog_material_form_valid"),
+            choices_constraint("source", MaterialSource, "catalog_material_source_valid"),
             models.CheckConstraint(
                 condition=~Q(necessity=Necessity.CONDITIONAL) | ~Q(condition=""),
                 name="catalog_material_condition_stated",
@@ -384,7 +383,7 @@ class ProcessStep(models.Model):
         ordering = ["version", "order"]
         constraints = [
             models.UniqueConstraint(fields=["version", "order"], name="catalog_step_order_unique"),
-            _in_choices("role", Role, "catalog_step_role_valid"),
+            choices_constraint("role", Role, "catalog_step_role_valid"),
         ]
 
     def __str__(self) -> str:
@@ -426,7 +425,7 @@ class FormField(models.Model):
         ordering = ["version", "order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["version", "key"], name="catalog_field_key_unique"),
-            _in_choices("field_type", FieldType, "catalog_field_type_valid"),
+            choices_constraint("field_type", FieldType, "catalog_field_type_valid"),
         ]
 
     def __str__(self) -> str:
@@ -478,8 +477,8 @@ class Bundle(models.Model):
         verbose_name_plural = _("一件事")
         ordering = ["code"]
         constraints = [
-            _in_choices("stage", LifeStage, "catalog_bundle_stage_valid"),
-            _in_choices("status", ItemStatus, "catalog_bundle_status_valid"),
+            choices_constraint("stage", LifeStage, "catalog_bundle_stage_valid"),
+            choices_constraint("status", ItemStatus, "catalog_bundle_status_valid"),
             models.CheckConstraint(
                 condition=Q(limit_unit__in=[u.value for u in DayUnit]),
                 name="catalog_bundle_limit_unit_valid",
@@ -600,7 +599,7 @@ class SearchDocument(models.Model):
         verbose_name = _("搜索索引条目")
         verbose_name_plural = _("搜索索引")
         constraints = [
-            _in_choices("kind", SearchDocumentKind, "catalog_search_kind_valid"),
+            choices_constraint("kind", SearchDocumentKind, "catalog_search_kind_valid"),
             models.CheckConstraint(
                 condition=Q(
                     kind=SearchDocumentKind.ITEM,

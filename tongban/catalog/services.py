@@ -302,18 +302,7 @@ def bundle_create(
             item: BundleItem.objects.create(bundle=bundle, item=item, order=n)
             for item, n in order.items()
         }
-        for item, prerequisites in depends_on.items():
-            members[item].depends_on.set([members[p] for p in prerequisites])
-        for source, source_key, target, target_key in mappings:
-            _clean_and_save(
-                FieldMapping(
-                    bundle=bundle,
-                    source=members[source],
-                    source_key=source_key,
-                    target=members[target],
-                    target_key=target_key,
-                )
-            )
+        _link_members(bundle, members, depends_on, mappings)
         event_append(
             subject=bundle,
             kind="catalog.bundle_created",
@@ -322,6 +311,27 @@ def bundle_create(
         )
         search_index_update(bundle=bundle)
     return bundle
+
+
+def _link_members(
+    bundle: Bundle,
+    members: Mapping[ServiceItem, BundleItem],
+    depends_on: Mapping[ServiceItem, Iterable[ServiceItem]],
+    mappings: Sequence[tuple[ServiceItem, str, ServiceItem, str]],
+) -> None:
+    """Set each member's prerequisites and the bundle's field mappings."""
+    for item, member in members.items():
+        member.depends_on.set([members[p] for p in depends_on.get(item, ())])
+    for source, source_key, target, target_key in mappings:
+        _clean_and_save(
+            FieldMapping(
+                bundle=bundle,
+                source=members[source],
+                source_key=source_key,
+                target=members[target],
+                target_key=target_key,
+            )
+        )
 
 
 def _refuse_cycles(
@@ -408,18 +418,7 @@ def bundle_update(
         bundle.field_mappings.all().delete()
         for member in existing.values():
             member.delete()
-        for item, member in kept.items():
-            member.depends_on.set([kept[p] for p in depends_on.get(item, [])])
-        for source, source_key, target, target_key in mappings:
-            _clean_and_save(
-                FieldMapping(
-                    bundle=bundle,
-                    source=kept[source],
-                    source_key=source_key,
-                    target=kept[target],
-                    target_key=target_key,
-                )
-            )
+        _link_members(bundle, kept, depends_on, mappings)
         event_append(
             subject=bundle,
             kind="catalog.bundle_updated",
