@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "ninja",  # serves the API docs' Swagger UI from static files, not a CDN
     "django_htmx",
     "template_partials",
     "django_tasks",

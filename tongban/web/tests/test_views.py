@@ -140,3 +140,9 @@ def test_the_region_api_walks_the_tree_and_names_unknown_codes(client, demo):
     unknown = client.get("/api/v1/org/regions", {"parent": "999999"})
     assert unknown.status_code == 404
     assert unknown.json() == {"detail": "未知的区划代码：999999"}
+
+
+def test_the_api_docs_load_their_scripts_from_this_server(client):
+    page = client.get("/api/v1/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "cdn." not in page
