@@ -7,6 +7,7 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 export DEBUG="${DEBUG:-true}"
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost,$HOST}"
+export PORTAL_REGION_CODE="${PORTAL_REGION_CODE:-430981}"  # the demo is 沅江市's portal
 
 scripts/bootstrap.sh base
 scripts/system-packages.sh fonts pango || echo "（没有中文字体时，生成的 PDF 可能无法正确显示中文。）"

@@ -195,6 +195,18 @@ CATALOG_AUDIT_COMPRESSION_TARGET = env_int("CATALOG_AUDIT_COMPRESSION_TARGET_PER
 CATALOG_AUDIT_GUIDE_MAX_AGE_DAYS = env_int("CATALOG_AUDIT_GUIDE_MAX_AGE_DAYS", 365)
 CATALOG_AUDIT_OUTLIER_FACTOR = env_int("CATALOG_AUDIT_OUTLIER_FACTOR", 5)
 
+# The region whose portal this is: public search shows its items, its subregions' and those of the
+# regions above it, not a neighbouring county's. Blank: every region.
+PORTAL_REGION_CODE = env("PORTAL_REGION_CODE")
+if PORTAL_REGION_CODE and not (
+    PORTAL_REGION_CODE.isascii()
+    and PORTAL_REGION_CODE.isdigit()
+    and len(PORTAL_REGION_CODE) in {2, 4, 6, 9, 12}
+):
+    raise ImproperlyConfigured(
+        f"环境变量 PORTAL_REGION_CODE 必须是 2、4、6、9 或 12 位的区划代码，当前值为“{PORTAL_REGION_CODE}”。"
+    )
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "tongban" / "locale"]

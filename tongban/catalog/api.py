@@ -14,6 +14,12 @@ class SearchParams(Schema):
         "", max_length=catalog_search.MAX_QUERY_LENGTH, description="群众的说法、事项名称或拼音"
     )
     limit: int = Field(catalog_search.DEFAULT_LIMIT, ge=1, le=catalog_search.MAX_LIMIT)
+    region: str | None = Field(
+        None,
+        pattern=r"^[0-9]{0,12}$",
+        description="区划代码：只返回该区划、其下级和其上级区划的事项；空值为全部地区；"
+        "不传时为本门户的区划（PORTAL_REGION_CODE）",
+    )
 
 
 class SearchResultOut(Schema):
@@ -36,7 +42,12 @@ class SearchResultOut(Schema):
     description="按相关程度排序，只返回已发布的事项和一件事；支持群众用语、拼音和首字母。",
 )
 def items_search(request: HttpRequest, params: Query[SearchParams]) -> list[SearchResultOut]:
-    results = catalog_search.search(params.q, limit=params.limit) if params.q.strip() else []
+    region = catalog_search.search_region_code(params.region)
+    results = (
+        catalog_search.search(params.q, limit=params.limit, region=region)
+        if params.q.strip()
+        else []
+    )
     return [
         SearchResultOut(
             kind=r.kind,

@@ -594,6 +594,9 @@ class SearchDocument(models.Model):
     body_text = models.TextField(_("内容分词"), blank=True)
     grams_text = models.TextField(_("名称二元字组"), blank=True)
     indexed_at = models.DateTimeField(_("索引时间"), default=timezone.now)
+    # The item's or bundle's region, copied so that a portal's search filters inside the full-text
+    # query itself: a filter after the query's LIMIT would lose the portal's own results.
+    region_code = models.CharField(_("实施区划代码"), max_length=12, db_index=True)
 
     class Meta:
         verbose_name = _("搜索索引条目")

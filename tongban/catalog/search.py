@@ -15,6 +15,10 @@ A query runs in up to three tiers:
 Candidates are then ranked in Python: tier first, then the whole phrase in the name above a partial
 match, and a name match above a material match.
 
+A search can be scoped to a region (a county's portal): only documents of that region, of the regions
+in it, and of the regions above it (a city's or the province's item) are candidates. The scope is a
+condition inside each tier's SQL, before its LIMIT, never a filter on the ranked list.
+
 The index is kept in step by explicit calls (`search_index_update`, `search_index_rebuild`) from the
 services that publish; this module never writes anything but the index, and holds all the
 vendor-specific SQL of search, one function per vendor.
@@ -32,11 +36,15 @@ from functools import cache
 from typing import Any
 
 import jieba
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
+
+from tongban.org.models import Region, RegionLevel
 
 from .models import (
     Bundle,
@@ -119,6 +127,7 @@ class _Document:
     immediate: bool
     full_online: bool
     body: list[str]
+    region_code: str
 
     def row(self) -> dict[str, Any]:
         return {
@@ -133,6 +142,7 @@ class _Document:
             "pinyin_text": pinyin_text(self.name),
             "body_text": segment(" ".join(self.body)),
             "grams_text": " ".join(sorted(bigrams(self.name))),
+            "region_code": self.region_code,
             "indexed_at": timezone.now(),
         }
 
@@ -157,6 +167,7 @@ def _item_document(version: ItemVersion) -> _Document:
         immediate=version.is_immediate,
         full_online=version.online_depth == OnlineDepth.FULL_ONLINE,
         body=[str(part) for part in body if part],
+        region_code=item.region.code,
     )
 
 
@@ -177,13 +188,14 @@ def _bundle_document(bundle: Bundle) -> _Document:
         full_online=bool(published)
         and all(v.online_depth == OnlineDepth.FULL_ONLINE for v in published),
         body=[bundle.description, bundle.get_stage_display(), *(v.name for v in published)],
+        region_code=bundle.region.code,
     )
 
 
 def _published_versions() -> QuerySet[ItemVersion]:
     return (
         ItemVersion.objects.filter(status=ItemStatus.PUBLISHED)
-        .select_related("item__entry", "item__department")
+        .select_related("item__entry", "item__department", "item__region")
         .prefetch_related("materials")
     )
 
@@ -205,6 +217,7 @@ def search_index_update(
             bundles = Bundle.objects.filter(members__item_id=version.item_id).distinct()
         else:
             bundles = Bundle.objects.filter(pk=bundle.pk)  # type: ignore[union-attr]
+        bundles = bundles.select_related("region")
         for each in bundles:
             _update_bundle(each)
 
@@ -250,7 +263,7 @@ def search_index_rebuild(*, batch_size: int = 1000) -> int:
             if len(batch) >= batch_size:
                 count += _insert(batch)
                 batch = []
-        for bundle in Bundle.objects.filter(status=ItemStatus.PUBLISHED):
+        for bundle in Bundle.objects.filter(status=ItemStatus.PUBLISHED).select_related("region"):
             batch.append(SearchDocument(bundle=bundle, **_bundle_document(bundle).row()))
         count += _insert(batch)
     return count
@@ -410,12 +423,18 @@ class SearchResult:
         return reverse("catalog:item_guide", kwargs={"local_code": self.code})
 
 
-def search(text: str, *, limit: int = DEFAULT_LIMIT) -> list[SearchResult]:
-    """Published items and bundles for a citizen's words, best first."""
+def search(
+    text: str, *, limit: int = DEFAULT_LIMIT, region: str | None = None
+) -> list[SearchResult]:
+    """Published items and bundles for a citizen's words, best first.
+
+    With a region code, only that region's, its subregions' and its ancestors' documents.
+    """
     limit = max(1, min(limit, MAX_LIMIT))
     query = query_parse(text)
     if query is None:
         return []
+    scope = _Scope.of(region)
     found: dict[int, tuple[int, float, Row]] = {}  # document id → (tier, database rank, row)
 
     def collect(tier: int, rows: list[Row]) -> None:
@@ -424,14 +443,14 @@ def search(text: str, *, limit: int = DEFAULT_LIMIT) -> list[SearchResult]:
 
     # Names first: when a common word matches thousands of items, the candidates are the shortest
     # names that contain it, which is what ranking would choose among them anyway.
-    collect(3, _match(query.strict, NAME))
+    collect(3, _match(query.strict, NAME, scope))
     if len(found) < limit:
-        collect(3, _match(query.strict, BODY))
+        collect(3, _match(query.strict, BODY, scope))
     # The looser tiers only speak when the strict one found nothing: padding good answers with
     # everything that shares one word would bury them on a phone screen.
     if not found:
-        collect(2, _match(query.relaxed, ALL))
-        collect(1, _match(query.typo, GRAMS))
+        collect(2, _match(query.relaxed, ALL, scope))
+        collect(1, _match(query.typo, GRAMS, scope))
     ranked: list[SearchResult] = []
     for tier, rank, row in found.values():
         _pk, kind, code, name, department, item_kind, immediate, online, words, pinyin, grams = row[
@@ -502,12 +521,31 @@ _COLUMNS = (
 )
 
 
-def _match(alternatives: Sequence[Alternative], where: str) -> list[Row]:
+@dataclass(frozen=True)
+class _Scope:
+    """A region's documents, its subregions' (code prefix) and its ancestors' (code lineage)."""
+
+    code: str
+    lineage: tuple[str, ...]
+
+    @classmethod
+    def of(cls, code: str | None) -> _Scope | None:
+        code = (code or "").strip()
+        return cls(code, tuple(Region.lineage_codes(code))) if code else None
+
+    def sql(self, column: str) -> tuple[str, list[Any]]:
+        """A condition on `column` that both databases understand, and its parameters."""
+        marks = ", ".join(["%s"] * len(self.lineage)) or "NULL"
+        condition = f"({column} IN ({marks}) OR substr({column}, 1, %s) = %s)"
+        return condition, [*self.lineage, len(self.code), self.code]
+
+
+def _match(alternatives: Sequence[Alternative], where: str, scope: _Scope | None) -> list[Row]:
     if not alternatives:
         return []
     if connection.vendor == "postgresql":
-        return _postgresql_match(alternatives, where)
-    return _sqlite_match(alternatives, where)
+        return _postgresql_match(alternatives, where, scope)
+    return _sqlite_match(alternatives, where, scope)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -539,28 +577,47 @@ _FTS5_COLUMNS = {
     ALL: "{name_text pinyin_text body_text}",
     GRAMS: "{grams_text}",
 }
+# {join} and {scope}: nothing, or the documents joined by `_SQLITE_SCOPE` and the region condition
+# on them, inside the LIMIT.
 _SQLITE_MATCH = {
     # A name match ranks 10, a body match 1; bm25 is lower for better matches, hence the minus.
-    NAME: "SELECT rowid, 10.0 AS rank FROM catalog_searchdocument_fts "
-    "WHERE catalog_searchdocument_fts MATCH %s ORDER BY rowid LIMIT %s",
-    BODY: "SELECT rowid, 1.0 AS rank FROM catalog_searchdocument_fts "
-    "WHERE catalog_searchdocument_fts MATCH %s ORDER BY rowid LIMIT %s",
-    ALL: "SELECT rowid, -bm25(catalog_searchdocument_fts, 10.0, 6.0, 1.0, 0.0) AS rank "
-    "FROM catalog_searchdocument_fts WHERE catalog_searchdocument_fts MATCH %s "
+    NAME: "SELECT catalog_searchdocument_fts.rowid, 10.0 AS rank FROM catalog_searchdocument_fts "
+    "{join} WHERE catalog_searchdocument_fts MATCH %s {scope} "
+    "ORDER BY catalog_searchdocument_fts.rowid LIMIT %s",
+    BODY: "SELECT catalog_searchdocument_fts.rowid, 1.0 AS rank FROM catalog_searchdocument_fts "
+    "{join} WHERE catalog_searchdocument_fts MATCH %s {scope} "
+    "ORDER BY catalog_searchdocument_fts.rowid LIMIT %s",
+    ALL: "SELECT catalog_searchdocument_fts.rowid, "
+    "-bm25(catalog_searchdocument_fts, 10.0, 6.0, 1.0, 0.0) AS rank "
+    "FROM catalog_searchdocument_fts {join} WHERE catalog_searchdocument_fts MATCH %s {scope} "
     "ORDER BY rank DESC LIMIT %s",
-    GRAMS: "SELECT rowid, -bm25(catalog_searchdocument_fts) AS rank "
-    "FROM catalog_searchdocument_fts WHERE catalog_searchdocument_fts MATCH %s "
+    GRAMS: "SELECT catalog_searchdocument_fts.rowid, -bm25(catalog_searchdocument_fts) AS rank "
+    "FROM catalog_searchdocument_fts {join} WHERE catalog_searchdocument_fts MATCH %s {scope} "
     "ORDER BY rank DESC LIMIT %s",
 }
+# CROSS JOIN keeps the FTS5 table the outer loop (SQLite never reorders it), so the name tiers
+# still walk rowids shortest name first and stop at the LIMIT; each document is a primary-key look-up.
+_SQLITE_SCOPE = (
+    "CROSS JOIN catalog_searchdocument AS s "
+    f"ON s.id = (catalog_searchdocument_fts.rowid & {_ID_MASK})"
+)
 
 
-def _sqlite_match(alternatives: Sequence[Alternative], where: str) -> list[Row]:
+def _sqlite_match(
+    alternatives: Sequence[Alternative], where: str, scope: _Scope | None
+) -> list[Row]:
+    condition, scope_params = scope.sql("s.region_code") if scope is not None else ("", [])
+    candidates = _SQLITE_MATCH[where].format(
+        join=_SQLITE_SCOPE if scope is not None else "",
+        scope="AND " + condition if scope is not None else "",
+    )
     sql = (
-        f"SELECT {_COLUMNS}, f.rank FROM ({_SQLITE_MATCH[where]}) AS f "  # noqa: S608 - constants
+        f"SELECT {_COLUMNS}, f.rank FROM ({candidates}) AS f "  # noqa: S608 - constants
         f"JOIN catalog_searchdocument AS d ON d.id = (f.rowid & {_ID_MASK})"
     )
+    params = [_fts5_expression(alternatives, where), *scope_params, CANDIDATES]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_fts5_expression(alternatives, where), CANDIDATES])
+        cursor.execute(sql, params)
         return [tuple(r) for r in cursor.fetchall()]
 
 
@@ -602,27 +659,33 @@ def _tsquery(alternatives: Sequence[Alternative]) -> str:
     return " | ".join("(" + " & ".join(group(g) for g in alt) + ")" for alt in alternatives)
 
 
+# {scope}: nothing, or the region condition on d.
 _POSTGRESQL_MATCH = {
     NAME: f"SELECT {_COLUMNS}, 10.0 AS rank "  # noqa: S608 - constants only
     "FROM catalog_searchdocument AS d, to_tsquery('simple', %s) AS q "
-    "WHERE d.name_vector @@ q ORDER BY length(d.name), d.id LIMIT %s",
+    "WHERE d.name_vector @@ q {scope} ORDER BY length(d.name), d.id LIMIT %s",
     BODY: f"SELECT {_COLUMNS}, 1.0 AS rank "  # noqa: S608 - constants only
     "FROM catalog_searchdocument AS d, to_tsquery('simple', %s) AS q "
-    "WHERE d.body_vector @@ q ORDER BY length(d.name), d.id LIMIT %s",
+    "WHERE d.body_vector @@ q {scope} ORDER BY length(d.name), d.id LIMIT %s",
     # A name match weighs ten times a body match, as in SQLite's bm25 weights.
     ALL: f"SELECT {_COLUMNS}, "  # noqa: S608 - constants only
     "(ts_rank(d.name_vector, q) * 10 + ts_rank(d.body_vector, q)) * 10 AS rank "
     "FROM catalog_searchdocument AS d, to_tsquery('simple', %s) AS q "
-    "WHERE d.name_vector @@ q OR d.body_vector @@ q ORDER BY rank DESC LIMIT %s",
+    "WHERE (d.name_vector @@ q OR d.body_vector @@ q) {scope} ORDER BY rank DESC LIMIT %s",
     GRAMS: f"SELECT {_COLUMNS}, ts_rank(d.grams_vector, q) * 10 AS rank "  # noqa: S608 - constants only
     "FROM catalog_searchdocument AS d, to_tsquery('simple', %s) AS q "
-    "WHERE d.grams_vector @@ q ORDER BY rank DESC LIMIT %s",
+    "WHERE d.grams_vector @@ q {scope} ORDER BY rank DESC LIMIT %s",
 }
 
 
-def _postgresql_match(alternatives: Sequence[Alternative], where: str) -> list[Row]:
+def _postgresql_match(
+    alternatives: Sequence[Alternative], where: str, scope: _Scope | None
+) -> list[Row]:
+    condition, scope_params = scope.sql("d.region_code") if scope is not None else ("", [])
+    sql = _POSTGRESQL_MATCH[where].format(scope="AND " + condition if scope is not None else "")
+    params = [_tsquery(alternatives), *scope_params, CANDIDATES]
     with connection.cursor() as cursor:
-        cursor.execute(_POSTGRESQL_MATCH[where], [_tsquery(alternatives), CANDIDATES])
+        cursor.execute(sql, params)
         return [tuple(r) for r in cursor.fetchall()]
 
 
@@ -641,3 +704,28 @@ def _clear_full_text() -> None:
 def search_suggestions(*, limit: int = 8) -> list[str]:
     """Words to try when nothing matched: the everyday words the synonym table knows."""
     return list(Synonym.objects.order_by("term").values_list("term", flat=True)[:limit])
+
+
+_REGION_CODE = re.compile(r"[0-9]{0,12}")
+
+
+def search_region_code(requested: str | None) -> str:
+    """The region a public search is scoped to: the one asked for ("" asks for every region), or
+    else — also when what was asked for is not a region code — the portal's own region."""
+    if requested is not None and _REGION_CODE.fullmatch(requested.strip()):
+        return requested.strip()
+    return str(settings.PORTAL_REGION_CODE)
+
+
+def search_regions(*, current: str = "") -> list[Region]:
+    """The counties with something published in their subtree, for the portal's choice of region;
+    the region searched now comes first when it is not one of them (a city's portal, a county with
+    nothing published yet, a code no region has, shown as itself)."""
+    codes = SearchDocument.objects.annotate(county=Substr("region_code", 1, 6)).values("county")
+    counties = list(
+        Region.objects.filter(level=RegionLevel.COUNTY, code__in=codes).order_by("code")
+    )
+    if not current or any(r.code == current for r in counties):
+        return counties
+    region = Region.objects.filter(code=current).first() or Region(code=current, name=current)
+    return [region, *counties]

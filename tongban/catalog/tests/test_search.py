@@ -7,11 +7,12 @@ import html
 import pytest
 from django.test import Client
 
+from tongban.catalog import search as search_module
 from tongban.catalog import services
-from tongban.catalog.models import ItemKind, OnlineDepth
+from tongban.catalog.models import ItemKind, OnlineDepth, ServiceItem
 from tongban.catalog.search import search, search_index_rebuild, search_index_update
 from tongban.catalog.tests.factories import CatalogEntryFactory, make_version
-from tongban.org.tests.factories import CountyFactory, DepartmentFactory
+from tongban.org.tests.factories import CityFactory, CountyFactory, DepartmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -283,3 +284,130 @@ def test_nothing_found_says_so_and_suggests_words(catalogue):
 def test_rebuild_indexes_every_published_item_and_nothing_else(catalogue):
     make_version(publish=False, content={"name": "草稿事项"})
     assert search_index_rebuild() == len(catalogue)
+
+
+# --- a county's portal: its own region's items, and those above it, not a neighbour's --------
+
+
+@pytest.fixture
+def three_regions(db):
+    """食品经营许可 implemented by 资阳区, 沅江市 and 益阳市 (their city); 资阳区's was indexed first,
+    so it comes first among equals, as it did on 沅江市's portal before searches were scoped."""
+    entry = CatalogEntryFactory(name="食品经营许可", kind=ItemKind.LICENSE)
+    yuanjiang = CountyFactory()
+    ziyang = CountyFactory(code="430902", name="资阳区")
+    yiyang = CityFactory()
+    versions = {}
+    for key, region in (("ziyang", ziyang), ("yuanjiang", yuanjiang), ("yiyang", yiyang)):
+        market = DepartmentFactory(region=region, name=f"{region.name}市场监督管理局")
+        versions[key] = make_version(
+            entry=entry, region=region, department=market, content={"name": "食品经营许可"}
+        )
+    services.synonym_set(term="开饭店", expansion="食品经营许可 营业执照")
+    search_index_rebuild()
+    return {key: v.item.local_code for key, v in versions.items()}
+
+
+def test_a_scoped_search_finds_its_region_and_the_regions_above_it(three_regions):
+    codes = three_regions
+    # When 沅江市's portal searches; then its own item and its city's, not 资阳区's
+    scoped = search("开饭店", region="430981")
+    assert {r.code for r in scoped} == {codes["yuanjiang"], codes["yiyang"]}
+    # The city's portal sees every county below it, the province's too
+    assert {r.code for r in search("开饭店", region="4309")} == set(codes.values())
+    # A town of 沅江市 is searched with 沅江市 and the city above it
+    assert {r.code for r in search("开饭店", region="430981112")} == {
+        codes["yuanjiang"],
+        codes["yiyang"],
+    }
+    # Unscoped, all three
+    assert {r.code for r in search("开饭店")} == set(codes.values())
+    assert {r.code for r in search("开饭店", region="")} == set(codes.values())
+
+
+def test_the_scope_is_applied_before_the_candidate_limit(three_regions, monkeypatch):
+    # Given a single candidate per tier, as if 资阳区 had hundreds of shorter-named matches
+    monkeypatch.setattr(search_module, "CANDIDATES", 1)
+    # When 沅江市 searches; then the database picks 沅江市's item, not 资阳区's dropped afterwards
+    assert [r.code for r in search("食品经营许可", region="430981")] == [three_regions["yuanjiang"]]
+    assert [r.code for r in search("spjyxk", region="430902")] == [three_regions["ziyang"]]
+
+
+def test_a_bundle_is_scoped_by_its_own_region(three_regions):
+    bundle = services.bundle_create(
+        actor=None,
+        code="KFD",
+        name="我要开饭店",
+        region=CountyFactory(code="430902", name="资阳区"),
+        stage="enterprise",
+        promised_limit=5,
+        items=[ServiceItem.objects.get(local_code=three_regions["ziyang"])],
+        status="published",
+    )
+    search_index_update(bundle=bundle)
+    assert "KFD" in {r.code for r in search("开饭店", region="430902")}
+    assert "KFD" not in {r.code for r in search("开饭店", region="430981")}
+
+
+def test_api_scopes_by_region_and_by_the_portal_setting(three_regions, settings):
+    codes = three_regions
+    client = Client()
+
+    def found(**params) -> set[str]:
+        response = client.get("/api/v1/items", {"q": "开饭店", **params})
+        assert response.status_code == 200
+        return {r["code"] for r in response.json()}
+
+    # Given no portal region: every region, unless one is asked for
+    assert found() == set(codes.values())
+    assert found(region="430902") == {codes["ziyang"], codes["yiyang"]}
+    # Given 沅江市's portal: its own, unless another region or every region is asked for
+    settings.PORTAL_REGION_CODE = "430981"
+    assert found() == {codes["yuanjiang"], codes["yiyang"]}
+    assert found(region="430902") == {codes["ziyang"], codes["yiyang"]}
+    assert found(region="") == set(codes.values())
+    # A region code is digits
+    response = client.get("/api/v1/items", {"q": "开饭店", "region": "4309%"})
+    assert response.status_code == 422
+
+
+def test_search_page_of_a_county_portal(three_regions, settings):
+    # Given 沅江市's portal
+    settings.PORTAL_REGION_CODE = "430981"
+    codes = three_regions
+    client = Client()
+    # When a citizen searches 开饭店 without choosing a region
+    page = client.get("/items/", {"q": "开饭店"})
+    text = html.unescape(page.text)
+    # Then the page says where it searched, and lists 沅江市's and the city's items only
+    assert page.status_code == 200
+    assert "在 沅江市 范围内搜索" in text
+    assert f'href="/items/{codes["yuanjiang"]}/"' in text
+    assert f'href="/items/{codes["yiyang"]}/"' in text
+    assert codes["ziyang"] not in text
+    assert "资阳区市场监督管理局" not in text
+    # and offers the counties with published items, 沅江市 chosen, and 全部地区
+    assert '<option value="430981" selected>沅江市</option>' in text
+    assert '<option value="430902">资阳区</option>' in text
+    assert '<option value="">全部地区</option>' in text
+    # When they choose 全部地区; then all three, and the page says so
+    everywhere = html.unescape(client.get("/items/", {"q": "开饭店", "region": ""}).text)
+    assert "在全部地区范围内搜索" in everywhere
+    assert all(f'href="/items/{code}/"' in everywhere for code in codes.values())
+    # When they choose 资阳区 while typing (htmx); then 资阳区's, with the scope in the results
+    live = client.get(
+        "/items/", {"q": "开饭店", "region": "430902"}, headers={"HX-Request": "true"}
+    )
+    assert "在 资阳区 范围内搜索" in html.unescape(live.text)
+    assert codes["ziyang"] in live.text
+    assert codes["yuanjiang"] not in live.text
+
+
+def test_search_page_of_a_city_portal_offers_the_city(three_regions, settings):
+    # Given 益阳市's portal, a city, which is not among the counties
+    settings.PORTAL_REGION_CODE = "4309"
+    text = html.unescape(Client().get("/items/", {"q": "开饭店"}).text)
+    # Then it is chosen, searched, and offered beside the counties
+    assert "在 益阳市 范围内搜索" in text
+    assert '<option value="4309" selected>益阳市</option>' in text
+    assert all(f'href="/items/{code}/"' in text for code in three_regions.values())
