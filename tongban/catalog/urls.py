@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import audit, exchange, guides, search
+from .views import audit, exchange, guides, manage, search
 
 app_name = "catalog"
 
@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include(search.urlpatterns)),
     path("audit/", include(audit.urlpatterns)),
     path("exchange/", include(exchange.urlpatterns)),
+    path("manage/", include(manage.urlpatterns)),
     path("", include(guides.urlpatterns)),
 ]
