@@ -6,7 +6,6 @@ severity and rule; 导出 Excel downloads the same filtered findings as a workbo
 
 from __future__ import annotations
 
-from io import BytesIO
 from typing import Any
 
 from django import forms
@@ -17,8 +16,6 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
 from tongban.catalog import audit
 from tongban.org.models import Department, Role
@@ -91,62 +88,11 @@ def audit_page(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-HEADERS = (
-    "严重程度",
-    "规则代码",
-    "规则",
-    "区划代码",
-    "区划",
-    "实施部门",
-    "实施编码",
-    "事项名称",
-    "版本",
-    "问题及整改建议",
-)
-WIDTHS = (10, 26, 28, 12, 12, 24, 20, 28, 6, 80)
-
-
-def findings_workbook(findings: list[audit.Finding]) -> bytes:
-    workbook = Workbook()
-    sheet: Any = workbook.active
-    sheet.title = "目录审查"
-    sheet.append(HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for f in findings:
-        sheet.append(
-            [
-                f.severity_label,
-                f.rule,
-                f.rule_title,
-                f.region.code,
-                f.region.name,
-                f.department.name,
-                f.item.local_code,
-                f.version.name,
-                f.version.version,
-                f.message,
-            ]
-        )
-        # A name typed as "=…" is text, never a formula that Excel would run.
-        for cell in sheet[sheet.max_row]:
-            if cell.data_type == "f":
-                cell.data_type = "s"
-    for index, width in enumerate(WIDTHS):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    for row in sheet.iter_rows(min_row=2, min_col=len(HEADERS), max_col=len(HEADERS)):
-        row[0].alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A2"
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 @staff_required(*AUDIT_ROLES)
 def audit_export(request: HttpRequest) -> HttpResponse:
     _form, findings, _context = _filtered(request)
     filename = f"事项目录审查-{timezone.localdate():%Y%m%d}.xlsx"
-    response = HttpResponse(findings_workbook(findings), content_type=XLSX)
+    response = HttpResponse(audit.findings_workbook(findings), content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
