@@ -15,6 +15,7 @@ What is impossible — a choice outside its list, two published versions — is 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -244,6 +245,20 @@ class ItemVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（第 {self.version} 版，{self.get_status_display()}）"
+
+    def clean(self) -> None:
+        # The same rules as the check constraints below, said in words a catalogue admin can act on.
+        errors: dict[str, str] = {}
+        if not 1 <= (self.prereview_limit or 0) <= MAX_PREREVIEW_DAYS:
+            errors["prereview_limit"] = _(
+                "网上预审时限应为 1 至 5 个工作日（《行政许可法》第三十二条）。"
+            )
+        if self.extension_days and not self.extension_allowed:
+            errors["extension_days"] = _("未设置“可以延期”时，可延期天数应为 0。")
+        if not (self.for_natural_person or self.for_legal_person):
+            errors["for_natural_person"] = _("服务对象至少选择自然人或法人之一。")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_immediate(self) -> bool:

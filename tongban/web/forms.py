@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from tongban.org.models import ApplicantKind
 
 
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError next to the fields it names (or above the form)."""
     if hasattr(error, "error_dict"):
         for field, messages in error.message_dict.items():

@@ -319,3 +319,23 @@ class TestApplicationForm:
             "kind": "餐饮",
             "opened": "2026-12-01",
         }
+
+
+class TestVersionRulesInWords:
+    def test_contradictory_fields_are_named_in_chinese(self):
+        draft = make_version(publish=False)
+        with pytest.raises(ValidationError) as error:
+            services.version_update(
+                actor=None,
+                version=draft,
+                content={
+                    "extension_allowed": False,
+                    "extension_days": 10,
+                    "for_natural_person": False,
+                    "for_legal_person": False,
+                },
+            )
+        assert error.value.message_dict == {
+            "extension_days": ["未设置“可以延期”时，可延期天数应为 0。"],
+            "for_natural_person": ["服务对象至少选择自然人或法人之一。"],
+        }
