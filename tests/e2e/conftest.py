@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from tongban.org import demo
@@ -23,6 +23,10 @@ from tongban.org import demo
 # Debian's package puts Chromium here; `playwright install` is never used (no download).
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 DESKTOP = {"width": 1366, "height": 768}  # a window clerk's screen
+
+# A shared machine under load can take longer than Playwright's 5 s default to answer an htmx swap;
+# waiting longer costs nothing when the page is quick.
+expect.set_options(timeout=15_000)
 ARTIFACTS = "test-artifacts"
 
 
@@ -89,7 +93,7 @@ def new_page(
         options = {"locale": "zh-CN", "viewport": DESKTOP, "base_url": live_server.url}
         options.update(context_options)
         context = browser.new_context(**options)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()
 

@@ -248,7 +248,7 @@ class ItemVersion(models.Model):
 
     def clean(self) -> None:
         # The same rules as the check constraints below, said in words a catalogue admin can act on.
-        errors: dict[str, str] = {}
+        errors: dict[str, object] = {}
         if not 1 <= (self.prereview_limit or 0) <= MAX_PREREVIEW_DAYS:
             errors["prereview_limit"] = _(
                 "网上预审时限应为 1 至 5 个工作日（《行政许可法》第三十二条）。"
