@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "tongban.org",
     "tongban.timelimits",
     "tongban.catalog",
+    "tongban.cases",
     "tongban.web",
 ]
 
@@ -264,3 +265,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Cases: the largest file an applicant may upload, and the post-check limit of 告知承诺 decisions.
+CASE_UPLOAD_MAX_BYTES = int(env("CASE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+CASE_POST_CHECK_DAYS = int(env("CASE_POST_CHECK_DAYS", "20"))
