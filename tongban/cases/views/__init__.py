@@ -1,0 +1,1 @@
+"""Case pages, one module per audience; each view translates HTTP and calls services/selectors."""
