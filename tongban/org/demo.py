@@ -157,6 +157,9 @@ def load_demo_organisation() -> list[DemoLogin]:
         ("shenpi", "张伟", [spec(Role.APPROVER, county, department=departments["SCJG"])]),
         ("fuzeren", "刘洋", [spec(Role.DEPARTMENT_HEAD, county, department=departments["SCJG"])]),
         ("gongan", "陈静", [spec(Role.APPROVER, county, department=departments["GA"])]),
+        # 开办企业一件事 runs in parallel through 公安, 税务 and 人社 after 市场监管.
+        ("shuiwu", "黄涛", [spec(Role.APPROVER, county, department=departments["SW"])]),
+        ("shebao", "林娜", [spec(Role.APPROVER, county, department=departments["RS"])]),
         ("jiancha", "赵敏", [spec(Role.SUPERVISOR, county)]),
         ("shixiang", "周杰", [spec(Role.CATALOGUE_ADMIN, county)]),
         ("zuoxi", "吴芳", [spec(Role.HOTLINE_AGENT, county)]),

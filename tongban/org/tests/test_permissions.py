@@ -20,6 +20,8 @@ SCOPES = {
     "shenpi": ({"沅江市市场监督管理局"}, set(), "/inbox/"),
     "fuzeren": ({"沅江市市场监督管理局"}, set(), "/inbox/"),
     "gongan": ({"沅江市公安局"}, set(), "/inbox/"),
+    "shuiwu": ({"国家税务总局沅江市税务局"}, set(), "/inbox/"),
+    "shebao": ({"沅江市人力资源和社会保障局"}, set(), "/inbox/"),
     "jiancha": (ALL_DEPARTMENTS, {COUNTY_HALL, TOWN_HALL}, "/supervision/"),
     "shixiang": (ALL_DEPARTMENTS, {COUNTY_HALL, TOWN_HALL}, "/catalogue/"),
     "zuoxi": (ALL_DEPARTMENTS, {COUNTY_HALL, TOWN_HALL}, "/hotline/"),

@@ -416,7 +416,7 @@ class TestDemoOrganisation:
             Region.objects.filter(code__startswith="430981", level=RegionLevel.VILLAGE).count()
             > 150
         )
-        assert User.objects.filter(kind=AccountKind.STAFF).count() == 10
+        assert User.objects.filter(kind=AccountKind.STAFF).count() == 12
 
     def test_a_database_with_other_accounts_is_left_alone(self, capsys):
         from django.core.management import call_command
