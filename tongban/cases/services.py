@@ -28,13 +28,19 @@ from tongban.catalog.formschema import FieldSpec, spec_of, validate_submission
 from tongban.catalog.models import (
     Bundle,
     BundleItem,
+    FormField,
     ItemStatus,
     ItemVersion,
     MaterialSource,
     Necessity,
     SpecialProcedureKind,
 )
-from tongban.catalog.selectors import bundle_members, bundle_merged_form, version_published_of
+from tongban.catalog.selectors import (
+    bundle_members,
+    bundle_merged_form,
+    bundle_merged_materials,
+    version_published_of,
+)
 from tongban.core.models import Event
 from tongban.core.services import event_append
 from tongban.org.models import Applicant, Hall, Role
@@ -251,6 +257,27 @@ def _materials_for(case: Case, version: ItemVersion) -> list[CaseMaterial]:
     return rows
 
 
+def _bundle_materials_for(case: Case) -> list[CaseMaterial]:
+    """A bundle asks for each material once, on the parent; the children share its files."""
+    assert case.bundle is not None
+    rows = []
+    for merged in bundle_merged_materials(bundle=case.bundle):
+        first = merged.requirements[0]
+        from_library = first.source == MaterialSource.CERTIFICATE
+        rows.append(
+            CaseMaterial(
+                case=case,
+                requirement=first,
+                material_type=merged.material_type,
+                name=merged.name,
+                required=merged.necessity == Necessity.REQUIRED,
+                tolerable=all(r.tolerable for r in merged.requirements),
+                status=MaterialStatus.WAIVED if from_library else MaterialStatus.PENDING,
+            )
+        )
+    return rows
+
+
 def case_create(
     *,
     actor: Any,
@@ -311,9 +338,10 @@ def case_create(
         if channel == Channel.WINDOW:
             case.visits = 1
         case.save()
-        materials: list[CaseMaterial] = []
         if head_version:
             materials = _materials_for(case, head_version)
+        else:
+            materials = _bundle_materials_for(case)
         CaseMaterial.objects.bulk_create(materials)
         for index, (member, member_version) in enumerate(target.members, start=1):
             child = Case.objects.create(
@@ -416,23 +444,13 @@ def upload_add(
 def _missing_uploads(case: Case) -> dict[str, list[str]]:
     """Online: every required material the applicant supplies needs a file."""
     errors: dict[str, list[str]] = {}
-    owners = [case] if not case.bundle_id else list(case.children.all())
-    seen: set[str] = set()
-    parent_uploads = {
-        m.material_type for m in case.materials.filter(uploads__isnull=False).distinct()
-    }
-    for owner in owners:
-        for material in owner.materials.all():
-            if material.status == MaterialStatus.WAIVED or not material.required:
-                continue
-            if material.material_type in seen:
-                continue
-            has_file = material.uploads.exists() or material.material_type in parent_uploads
-            if not has_file:
-                seen.add(material.material_type)
-                errors[f"material-{material.material_type}"] = [
-                    _("请上传“%(name)s”。") % {"name": material.name}
-                ]
+    for material in case.materials.prefetch_related("uploads"):
+        if material.status == MaterialStatus.WAIVED or not material.required:
+            continue
+        if not material.uploads.all():
+            errors[f"material-{material.material_type}"] = [
+                _("请上传“%(name)s”。") % {"name": material.name}
+            ]
     return errors
 
 
@@ -463,12 +481,20 @@ def _share_parent_uploads(parent: Case, child: Case) -> None:
     by_type: dict[str, list[Upload]] = {}
     for material in parent.materials.prefetch_related("uploads"):
         by_type.setdefault(material.material_type, []).extend(material.uploads.all())
-    for upload in parent.uploads.all():
-        by_type.setdefault("", []).append(upload)
+    states = {
+        m_type: (status, owed_by)
+        for m_type, status, owed_by in parent.materials.values_list(
+            "material_type", "status", "owed_by"
+        )
+    }
     for material in child.materials.all():
         uploads = by_type.get(material.material_type)
         if uploads:
             material.uploads.add(*uploads)
+        shared = states.get(material.material_type)
+        if shared and material.status != MaterialStatus.WAIVED and shared[0] != material.status:
+            material.status, material.owed_by = shared
+            material.save(update_fields=["status", "owed_by"])
 
 
 def case_submit(*, actor: Any, case: Case) -> Case:
@@ -857,8 +883,19 @@ def _finish(
     step.save()
 
 
-def step_pass(*, actor: Any, step: Step, opinion: str) -> Step:
-    """Pass a review step with an opinion; the next stage starts when its stage is all passed."""
+def step_pass(
+    *,
+    actor: Any,
+    step: Step,
+    opinion: str,
+    outputs: Mapping[str, Any] | None = None,
+    result_number: str = "",
+) -> Step:
+    """Pass a review step with an opinion; the next stage starts when its stage is all passed.
+
+    An item without a head's decision step is decided by passing its last step: `outputs` (what
+    later items of a bundle need, e.g. the credit code) and `result_number` are recorded then.
+    """
     if not opinion.strip():
         raise ValidationError({"opinion": [_("请填写办理意见。")]})
     with transaction.atomic():
@@ -868,6 +905,7 @@ def step_pass(*, actor: Any, step: Step, opinion: str) -> Step:
             raise ValidationError(_("决定环节请作出准予或不予许可的决定。"))
         now = timezone.now()
         _ensure_no_debt_if_last(case, step)
+        _record_results(case, outputs, result_number)
         _finish(
             step,
             StepStatus.PASSED,
@@ -884,6 +922,50 @@ def step_pass(*, actor: Any, step: Step, opinion: str) -> Step:
         )
         _advance(case, actor=actor, now=now)
     return step
+
+
+def _record_results(case: Case, outputs: Mapping[str, Any] | None, result_number: str) -> None:
+    if outputs or result_number.strip():
+        if outputs:
+            case.outputs = {
+                **case.outputs,
+                **{k: str(v).strip() for k, v in outputs.items() if str(v).strip()},
+            }
+        if result_number.strip():
+            case.result_number = result_number.strip()
+        case.save(update_fields=["outputs", "result_number"])
+
+
+def _ensure_outputs(case: Case) -> None:
+    """A bundle child is approved only with what the items after it need (the credit code …)."""
+    missing = [key for key in output_keys_of(case) if not case.outputs.get(key)]
+    if missing:
+        labels = dict(
+            FormField.objects.filter(key__in=missing).values_list("key", "label").distinct()
+        )
+        raise ValidationError(
+            {
+                "outputs": [
+                    _("请填写一件事中后续事项需要的办理结果：%(names)s。")
+                    % {"names": "、".join(labels.get(k, k) for k in missing)}
+                ]
+            }
+        )
+
+
+def output_keys_of(case: Case) -> list[str]:
+    """What later items of the case's bundle need from it (FieldMapping sources), e.g. credit_code."""
+    if case.bundle_member_id is None or case.parent_id is None:
+        return []
+    parent = Case.objects.select_related("bundle").get(pk=case.parent_id)
+    assert parent.bundle is not None
+    return sorted(
+        set(
+            parent.bundle.field_mappings.filter(source_id=case.bundle_member_id).values_list(
+                "source_key", flat=True
+            )
+        )
+    )
 
 
 def _ensure_no_debt_if_last(case: Case, step: Step) -> None:
@@ -983,10 +1065,7 @@ def step_decide(
             raise ValidationError(_("该环节不是决定环节。"))
         now = timezone.now()
         cal = _calendar(case)
-        if outputs:
-            case.outputs = {**case.outputs, **{k: str(v) for k, v in outputs.items()}}
-        if result_number.strip():
-            case.result_number = result_number.strip()
+        _record_results(case, outputs, result_number)
         if approve:
             _ensure_no_tolerated_debt(case)
             case.decision = Decision.APPROVED
@@ -1036,6 +1115,8 @@ def _conclude(case: Case, *, actor: Any, approved: bool, now: datetime) -> None:
         case.result_name = case.version.result_name
     if approved and not case.result_number:
         case.result_number = case.number
+    if approved and case.parent_id is not None:
+        _ensure_outputs(case)
     target = CaseStatus.COMPLETED if approved else CaseStatus.DENIED
     _move(
         case,
@@ -1282,6 +1363,10 @@ def tolerated_material_supply(*, actor: Any, material: CaseMaterial) -> CaseMate
         material.save(update_fields=["status", "checked"])
         if at_window:
             _visit(case, "tolerated")
+        # A bundle's material was owed once, on the parent; its children's copies clear with it.
+        CaseMaterial.objects.filter(
+            case__parent=case, material_type=material.material_type, status=MaterialStatus.TOLERATED
+        ).update(status=MaterialStatus.PROVIDED, checked=at_window)
         if not case.materials.filter(status=MaterialStatus.TOLERATED).exists():
             case.tolerance_due = None
         case.save()
@@ -1403,6 +1488,13 @@ def case_terminate(*, actor: Any, case: Case, reason: str) -> Case:
         )
         if case.parent_id is not None:
             _bundle_child_concluded(case, actor=actor, now=now)
+        for child in _children(case):
+            if child.status not in FINAL_STATUSES and not child.decision:
+                _cancel_open(child, now=now)
+                child.close_reason = case.close_reason
+                _move(
+                    child, CaseStatus.TERMINATED, actor=actor, kind="terminated", action=_("终止")
+                )
     return case
 
 
@@ -1419,6 +1511,7 @@ def _bundle_start(parent: Case, *, actor: Any, now: datetime) -> None:
     wait for what they depend on."""
     for child in _children(parent):
         child.accepted_at = now
+        _share_parent_uploads(parent, child)
         if _dependencies(child):
             _move(child, CaseStatus.WAITING, actor=actor, kind="waiting", action=_("等待前置事项"))
         else:
