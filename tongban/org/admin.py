@@ -2,8 +2,11 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from .models import Applicant, Department, Hall, Region, RoleAssignment, User, Window
+from .models import ApiToken, Applicant, Department, Hall, Region, RoleAssignment, User, Window
+from .tokens import api_token_revoke
 
 
 class RoleAssignmentInline(admin.TabularInline):
@@ -57,3 +60,28 @@ class ApplicantAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "id_number", "credit_code", "mobile"]
     search_fields = ["name", "id_number", "credit_code", "mobile"]
     raw_id_fields = ["account"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created with `tongban token create` (the only moment the token is visible) and
+    revoked here or with `tongban token revoke`; nothing else about a token can be edited."""
+
+    list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["prefix", "name", "user__username"]
+    fields = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description="吊销所选令牌")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for api_token in queryset:
+            api_token_revoke(token=api_token, actor=request.user)
+        self.message_user(request, f"已吊销 {queryset.count()} 个令牌。")

@@ -410,3 +410,40 @@ class LoginCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mobile} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API: a person's script or a department's business system acting as
+    its staff account. Only the token's SHA-256 is kept; the prefix names it without revealing it."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("所属账号"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("用途"), max_length=100, blank=True)
+    prefix = models.CharField(_("令牌前缀"), max_length=16, unique=True)
+    token_hash = models.CharField(_("令牌哈希"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = _("接口令牌")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(revoked_at__gte=models.F("created_at")),
+                name="org_apitoken_revoked_after_creation",
+            ),
+            models.CheckConstraint(
+                condition=Q(token_hash__regex=r"^[0-9a-f]{64}$"),  # noqa: S106 - a shape, not a secret
+                name="org_apitoken_hash_is_sha256_hex",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"tb_{self.prefix}…（{self.user}）"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
