@@ -21,6 +21,8 @@ Rules, each chosen to be checkable by a test:
   an overdue case stays overdue.
 - While suspended the due date is not known: ``ClockState.due`` is None and ``due_at(at)`` answers
   as if the clock resumed at ``at``.
+- A natural-day limit whose last day is a day off ends on the next working day (民法典 第二百零三条:
+  期间的最后一日是法定休假日的，以法定休假日结束的次日为期间的最后一日).
 - An extension is granted once and lengthens the limit by its days wherever it stands in the events.
 - Stop ends the clock (and a suspension still open). A stopped clock is frozen at its stop time:
   ``remaining``, ``elapsed`` and ``card`` answer as of the stop for any later time, so a completed
@@ -270,12 +272,16 @@ def fold(events: Sequence[ClockEvent], calendar: WorkCalendar) -> ClockState:
         due_date = _moved_by_suspension(
             due_date, suspension.suspended_at.date(), suspension.resumed_at.date(), unit, quiet
         )
+    if unit is DayUnit.NATURAL and total > 0 and not quiet.is_workday(due_date):
+        # 民法典 第二百零三条: a period whose last day is a day off ends on the next working day.
+        due_date = quiet.add_working_days(due_date, 0)
 
-    # Natural-day arithmetic consults no holiday table; only working days (and 即办件) can warn.
+    # Natural-day arithmetic consults the holiday table for its last day only (民法典 203).
     if unit is DayUnit.WORKING or total == 0:
         uncovered = calendar.uncovered_years_between(start.date(), max(due_date, last_at.date()))
     else:
-        uncovered = frozenset()
+        # A natural-day clock consults the table only for its last day.
+        uncovered = calendar.uncovered_years_between(due_date, due_date)
     return ClockState(
         start=start,
         limit=start_event.limit,

@@ -71,8 +71,22 @@ def test_an_immediate_case_accepted_on_a_day_off_is_due_the_next_working_day(acc
 
 
 def test_natural_days_count_every_day():
-    clock = fold([Start(at(date(2026, 9, 30)), 5, DayUnit.NATURAL)], national_calendar())
-    assert clock.due == end_of(date(2026, 10, 5))
+    clock = fold([Start(at(date(2026, 9, 15)), 5, DayUnit.NATURAL)], national_calendar())
+    # Five days after Tuesday the 15th is Sunday the 20th, a 调休 working day: it stands.
+    assert clock.due == end_of(date(2026, 9, 20))
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "due"),
+    [
+        (date(2026, 9, 30), 5, date(2026, 10, 8)),  # 10-05 falls in 国庆节: the 8th, first day back
+        (date(2026, 9, 14), 5, date(2026, 9, 20)),  # Saturday the 19th → Sunday the 20th, 调休
+        (date(2026, 11, 16), 5, date(2026, 11, 23)),  # Saturday the 21st → Monday the 23rd
+    ],
+)
+def test_a_natural_day_limit_ending_on_a_day_off_ends_on_the_next_working_day(start, days, due):
+    # 民法典 第二百零三条
+    assert fold([Start(at(start), days, DayUnit.NATURAL)], national_calendar()).due == end_of(due)
 
 
 def test_due_keeps_the_start_time_zone_and_reads_events_in_it():
@@ -150,7 +164,8 @@ def test_a_natural_day_clock_moves_by_natural_days():
         Suspend(at(date(2026, 9, 29)), "听证"),
         Resume(at(date(2026, 10, 9))),
     ]
-    assert fold(events, national_calendar()).due == end_of(date(2026, 10, 18))
+    # Ten days plus the ten suspended ends on Sunday the 18th, a day off: Monday the 19th.
+    assert fold(events, national_calendar()).due == end_of(date(2026, 10, 19))
 
 
 def test_while_suspended_the_due_date_is_unknown_and_the_days_left_stand_still():
@@ -430,7 +445,11 @@ def test_a_query_in_an_uncovered_year_is_reported_too():
     assert clock.warnings_at(at(date(2027, 2, 1))) == {2027}
 
 
-def test_a_natural_day_clock_consults_no_table():
+def test_a_natural_day_clock_consults_the_table_for_its_last_day_only():
+    clock = fold([Start(at(date(2026, 11, 20)), 30, DayUnit.NATURAL)], national_calendar())
+    assert clock.due == end_of(date(2026, 12, 21))  # the 20th is a Sunday
+    assert clock.warnings == frozenset()
+    # A last day in an uncovered year is read Monday–Friday and said so.
     clock = fold([Start(at(date(2026, 12, 20)), 30, DayUnit.NATURAL)], national_calendar())
     assert clock.due == end_of(date(2027, 1, 19))
-    assert clock.warnings == frozenset()
+    assert clock.warnings == {2027}
