@@ -1,7 +1,10 @@
 """Cases in Django's admin: read-only. A case changes only through cases.services (its workflow,
 its clock and its events); an admin form that saved a row directly would bypass all three."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from tongban.core.admin import ReadOnlyAdmin
 
@@ -12,10 +15,10 @@ class StepInline(admin.TabularInline):
     model = Step
     extra = 0
     can_delete = False
-    fields = ["order", "stage", "name", "department", "status", "due", "handled_by", "opinion"]
+    fields = ("order", "stage", "name", "department", "status", "due", "handled_by", "opinion")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
