@@ -30,6 +30,11 @@ ROLE_HOMES: list[tuple[tuple[str, ...], str, str]] = [
     ((Role.SYSADMIN,), "org:overview", "组织机构"),
 ]
 
+# Roles whose work is cases: they find any case in their scope through the case list.
+CASE_READER_ROLES = frozenset(
+    {Role.WINDOW_CLERK, Role.APPROVER, Role.DEPARTMENT_HEAD, Role.SUPERVISOR, Role.SYSADMIN}
+)
+
 
 def navigation_for(*, user: Any) -> list[NavItem]:
     if not getattr(user, "is_authenticated", False):
@@ -42,6 +47,8 @@ def navigation_for(*, user: Any) -> list[NavItem]:
         for role_group, url_name, label in ROLE_HOMES
         if roles & set(role_group)
     ]
+    if roles & CASE_READER_ROLES:
+        items.append(NavItem(_("办件查询"), reverse("cases:staff_list")))
     if roles & {Role.CATALOGUE_ADMIN, Role.SUPERVISOR, Role.SYSADMIN}:
         items.append(NavItem(_("目录审查"), reverse("catalog:audit")))
     items.append(NavItem(_("工作日历"), reverse("timelimits:calendar")))

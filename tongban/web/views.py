@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tongban.cases import selectors as case_selectors
 from tongban.catalog import selectors as catalog_selectors
 from tongban.core.types import AuthenticatedHttpRequest
 from tongban.org import permissions, selectors, services
@@ -121,13 +122,57 @@ def _role_page(
 
 @staff_required(Role.WINDOW_CLERK)
 def workbench(request: HttpRequest) -> HttpResponse:
-    return _role_page(request, "web/workbench.html", (Role.WINDOW_CLERK,), _("窗口工作台"))
+    """The clerk's home: applications waiting for their one answer, results waiting to be handed
+    over, and the way to start a case for someone standing at the window."""
+    user = request.user
+    answer_queue = case_selectors.answer_queue_for(actor=user)
+    context = {
+        "title": _("窗口工作台"),
+        "assignments": [a for a in permissions.assignments_of(user) if a.role == Role.WINDOW_CLERK],
+        "halls": selectors.hall_list_visible_to(actor=user),
+        "answer_queue": [
+            {"case": c, "card": case_selectors.card_of(c.prereview_due, region=c.region)}
+            for c in answer_queue
+        ],
+        "to_deliver": case_selectors.concluded_waiting_delivery_for(actor=user),
+    }
+    return render(request, "web/workbench.html", context)
+
+
+def _inbox_after(raw: str) -> tuple[str, int] | None:
+    due, _sep, last = raw.rpartition("|")
+    return (due, int(last)) if last.isdigit() else None
 
 
 @staff_required(Role.APPROVER, Role.DEPARTMENT_HEAD)
 def inbox(request: HttpRequest) -> HttpResponse:
-    roles = (Role.APPROVER, Role.DEPARTMENT_HEAD)
-    return _role_page(request, "web/inbox.html", roles, _("审批待办"))
+    """The department's active steps, soonest due first, with their cards; heads also see the
+    extension requests waiting for them."""
+    user = request.user
+    limit = case_selectors.PAGE_SIZE
+    steps = case_selectors.inbox_for(
+        actor=user, after=_inbox_after(request.GET.get("after", "")), limit=limit + 1
+    )
+    # One row more than a page tells whether there is a next page, without counting.
+    next_after = ""
+    if len(steps) > limit:
+        steps = steps[:limit]
+        last = steps[-1]
+        next_after = f"{last.due.isoformat() if last.due else ''}|{last.pk}"
+    context = {
+        "title": _("审批待办"),
+        "assignments": [
+            a
+            for a in permissions.assignments_of(user)
+            if a.role in (Role.APPROVER, Role.DEPARTMENT_HEAD)
+        ],
+        "steps": [
+            {"step": s, "card": case_selectors.card_of(s.due, region=s.case.region)} for s in steps
+        ],
+        "next_after": next_after,
+        "extensions": case_selectors.extension_requests_pending_for(actor=user),
+    }
+    return render(request, "web/inbox.html", context)
 
 
 @staff_required(Role.SUPERVISOR)
