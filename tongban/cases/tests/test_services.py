@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from tongban.cases import services
 from tongban.cases.models import Case, CaseMaterial, MaterialStatus
-from tongban.cases.selectors import case_timeline, inbox_for
+from tongban.cases.selectors import card_of, case_timeline, inbox_for
 from tongban.cases.workflow import CaseStatus, StepStatus
 from tongban.core.eventlog import verify_event_log
 from tongban.org.services import PermissionDeniedError
+from tongban.timelimits.clock import Card
 from tongban.timelimits.selectors import calendar_for
 
 from .factories import FORM, make_world
@@ -274,3 +275,41 @@ def test_strangers_cannot_act(world):
         services.case_accept(actor=world.stranger, case=case)
     assert Case.objects.get(pk=case.pk).status == CaseStatus.SUBMITTED
     assert not CaseMaterial.objects.filter(case=case, status=MaterialStatus.TOLERATED).exists()
+
+
+def test_the_applicant_gets_an_sms_at_acceptance_after_commit(
+    world, sms_outbox, django_capture_on_commit_callbacks
+):
+    case = window_case(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_accept(actor=world.clerk, case=case)
+    case.refresh_from_db()
+    message = sms_outbox[-1]
+    due = timezone.localtime(case.promised_due).strftime("%Y年%m月%d日")
+    assert message.mobile == "13800138000"
+    assert case.number in message.text and "已受理" in message.text and due in message.text
+
+
+def test_an_unanswered_online_application_turns_yellow_then_red(world):
+    case = services.case_create(
+        actor=world.citizen,
+        applicant=world.applicant,
+        channel="online",
+        version=world.item,
+        form_data=FORM,
+        submit=False,
+    )
+    for material in case.materials.all():
+        services.upload_add(
+            actor=world.citizen, case=case, material=material, name="a.pdf", content=b"%PDF-1.4 x"
+        )
+    services.case_submit(actor=world.citizen, case=case)
+    case.refresh_from_db()
+    due = case.prereview_due
+    calendar = calendar_for(case.region)
+    last_day = timezone.localtime(due).date()
+    assert last_day == calendar.add_working_days(timezone.localdate(case.submitted_at), 1)
+    morning_of_last_day = timezone.make_aware(dt.datetime.combine(last_day, dt.time(9)))
+    assert card_of(due, region=case.region, at=case.submitted_at) == Card.GREEN
+    assert card_of(due, region=case.region, at=morning_of_last_day) == Card.YELLOW
+    assert card_of(due, region=case.region, at=due + dt.timedelta(seconds=1)) == Card.RED
