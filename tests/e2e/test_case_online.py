@@ -159,3 +159,75 @@ def test_citizen_applies_online_supplements_once_and_tracks_the_case(
     stranger.goto(f"/track/?number={case.number}&code=WRONG234")
     expect(stranger.get_by_test_id("track-error")).to_have_text("办件编号或查询码不正确")
     assert re.fullmatch(r"[0-9A-Z]{8}", case.query_code)
+
+
+@pytest.fixture
+def opening_a_company(demo_org, settings, tmp_path):
+    from tongban.catalog.demo import load_demo_catalogue
+
+    settings.MEDIA_ROOT = tmp_path
+    load_demo_catalogue()
+    return "430981-YJS-001"
+
+
+def test_a_new_citizen_applies_for_opening_a_company_in_one_go(
+    new_page, opening_a_company, sms_outbox, scan
+) -> None:
+    page = new_page(viewport=PHONE)
+    enter_code(page, ask_for_code(page, sms_outbox, mobile="13900139000"))
+
+    # given: a first-time user, who has no applicant yet, opens the bundle's apply page
+    page.goto(f"/apply/bundle/{opening_a_company}/")
+    expect(page.get_by_role("heading", name="先登记申请人")).to_be_visible()
+    page.get_by_label("姓名或单位名称").fill("赵六")
+    page.get_by_label("身份证号码").fill("11010519491231002X")
+    page.get_by_role("button", name="保存申请人").click()
+    expect(page.get_by_role("status")).to_contain_text("申请人信息已保存")
+
+    # when: one form and one set of materials for the four items
+    answers = {
+        "企业名称": "沅江市通办科技有限公司",
+        "法定代表人（负责人）": "赵六",
+        "申请人身份证号码": "11010519491231002X",
+        "联系电话": "13900139000",
+        "注册资本（万元）": "100",
+        "住所": "沅江市琼湖街道",
+        "经营范围": "软件开发",
+        "参保职工人数": "5",
+    }
+    for label, value in answers.items():
+        page.get_by_role("textbox", name=label).fill(value)
+    page.get_by_label("企业类型").select_option("有限责任公司")
+    page.get_by_label("刻制印章种类").select_option("法定名称章")
+    page.get_by_label("发票种类").select_option("数电发票（普通发票）")
+    expect(page.locator("[data-material=id-card]")).to_contain_text("免提交：由电子证照库调取")
+    for material in ("公司登记（备案）申请书", "公司章程", "住所（经营场所）使用证明"):
+        page.get_by_label(material, exact=True).set_input_files(scan(f"{material}.pdf"))
+    no_sideways_scroll(page)
+    page.get_by_role("button", name="提交申请").click()
+
+    # then: one case number for the whole 一件事
+    expect(page.get_by_role("heading", name="申请已提交")).to_be_visible()
+    parent = Case.objects.get(parent__isnull=True)
+    expect(page.get_by_test_id("case-number")).to_have_text(parent.number)
+
+    # when: the window accepts it; the items that need nothing start at once
+    services.case_accept(actor=demo_clerk(), case=parent)
+    page.get_by_role("link", name="查看办件").click()
+
+    # then: one case, each item's status, one timeline
+    expect(page.get_by_test_id("status")).to_have_text("办理中")
+    parts = page.get_by_test_id("parts")
+    expect(parts.get_by_role("listitem")).to_have_count(4)
+    expect(parts.get_by_role("listitem").filter(has_text="公司设立登记")).to_contain_text("办理中")
+    expect(parts.get_by_role("listitem").filter(has_text="公章刻制备案")).to_contain_text(
+        "待前置事项"
+    )
+    expect(page.get_by_test_id("timeline").get_by_text("提交申请")).to_have_count(1)
+    no_sideways_scroll(page)
+
+
+def demo_clerk():
+    from tongban.org.models import User
+
+    return User.objects.get(username="chuangkou")

@@ -310,6 +310,7 @@ def test_case_page_tells_the_story_in_sentences(citizen, world):
     assert world.approver.username not in html
     assert '"from"' not in html and "case.accepted" not in html
     assert "撤回申请" in html
+    assert f'href="{reverse("cases:notices", args=[case.pk])}"' in html
 
 
 def test_supplement_notice_is_shown_and_answered_with_a_new_file(citizen, world, sms_outbox):
