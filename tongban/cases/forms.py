@@ -153,8 +153,46 @@ def application_form_class(case: Case) -> type[forms.Form]:
     return form_class_for(_form_specs(case))
 
 
-class OpinionForm(forms.Form):
+class _OutputsMixin:
+    """Inputs for what this case produces for the other items of its bundle."""
+
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
+    def _add_outputs(self, outputs: Any) -> None:
+        targets: dict[str, list[str]] = {}
+        for mapping in outputs:
+            targets.setdefault(mapping.source_key, []).append(mapping.target.item.entry.name)
+        self.output_keys: list[str] = list(targets)
+        for key, names in targets.items():
+            self.fields[f"out_{key}"] = forms.CharField(
+                label=_("%(key)s（供%(items)s使用）")
+                % {"key": _output_label(key), "items": "、".join(f"“{n}”" for n in names)},
+                max_length=100,
+                required=False,
+            )
+
+    def outputs(self) -> dict[str, str]:
+        return {
+            key: self.cleaned_data[f"out_{key}"].strip()
+            for key in self.output_keys
+            if self.cleaned_data.get(f"out_{key}", "").strip()
+        }
+
+
+class OpinionForm(_OutputsMixin, forms.Form):
+    """Pass a step; on the last stage (an item without a head's decision step is decided by it)
+    also the result number and what the bundle's other items need."""
+
     opinion = _text(_("办理意见"))
+
+    def __init__(self, *args: Any, final: bool = False, outputs: Any = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if final:
+            self.fields["result_number"] = forms.CharField(
+                label=_("结果文号"), max_length=60, required=False
+            )
+        self._add_outputs(outputs if final else ())
 
 
 class ReturnForm(forms.Form):
@@ -172,33 +210,15 @@ class ReasonForm(forms.Form):
     reason = _text(_("理由"))
 
 
-class DecideForm(forms.Form):
+class DecideForm(_OutputsMixin, forms.Form):
     """准予 or 不予许可; a bundle child's head also enters what the other items need from it."""
 
     reason = _text(_("决定意见（不予许可时必填）"), required=False)
     result_number = forms.CharField(label=_("结果文号"), max_length=60, required=False)
 
-    def __init__(self, *args: Any, outputs: list[Any] = (), **kwargs: Any):  # type: ignore[assignment]
+    def __init__(self, *args: Any, outputs: Any = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.output_keys = []
-        for mapping in outputs:
-            key = mapping.source_key
-            if f"out_{key}" in self.fields:
-                continue
-            self.output_keys.append(key)
-            self.fields[f"out_{key}"] = forms.CharField(
-                label=_("办理结果：%(key)s（供“%(item)s”使用）")
-                % {"key": _output_label(key), "item": mapping.target.item.name},
-                max_length=100,
-                required=False,
-            )
-
-    def outputs(self) -> dict[str, str]:
-        return {
-            key: self.cleaned_data[f"out_{key}"].strip()
-            for key in self.output_keys
-            if self.cleaned_data.get(f"out_{key}", "").strip()
-        }
+        self._add_outputs(outputs)
 
 
 _OUTPUT_LABELS = {"credit_code": _("统一社会信用代码")}

@@ -665,3 +665,77 @@ def test_workbench_queue_and_inbox_cards(world):
     assert case.number in inbox and 'data-step="审查"' in inbox and 'data-card="green"' in inbox
     assert case.number not in other_inbox
     assert "办件查询" in workbench
+
+
+# --- 一件事 at the window ------------------------------------------------------------------------
+
+
+def filled(spec) -> str:
+    """A valid answer for one field of an item's form."""
+    from tongban.org.tests.factories import valid_credit_code
+
+    return {
+        "number": "100",
+        "date": "2026-01-05",
+        "id_number": valid_id_number(31),
+        "credit_code": valid_credit_code(31),
+        "mobile": "13800138000",
+        "choice": spec.choices[0] if spec.choices else "",
+    }.get(spec.field_type, "沅江测试")
+
+
+def test_open_a_business_bundle_at_the_window_and_the_credit_code_flows(demo):
+    from tongban.catalog.demo import load_demo_catalogue
+    from tongban.catalog.models import Bundle
+    from tongban.catalog.selectors import bundle_merged_form
+    from tongban.org.models import User
+    from tongban.org.tests.factories import valid_credit_code
+
+    load_demo_catalogue()
+    bundle = Bundle.objects.get(code="430981-YJS-001")
+    clerk = client_for(User.objects.get(username="chuangkou"))
+    data = {
+        "applicant-kind": "natural",
+        "applicant-identifier": valid_id_number(88),
+        "applicant-name": "钱七",
+        "applicant-mobile": "13700137000",
+    }
+    data.update({f"form-{s.key}": filled(s) for s in bundle_merged_form(bundle=bundle)})
+
+    # when: one application at the window, answered once
+    created = clerk.post(f"/cases/new/?bundle={bundle.pk}", data)
+    parent = Case.objects.get(bundle=bundle)
+    accepted = clerk.post(f"/cases/{parent.pk}/answer/", {"answer": "accept"})
+
+    # then: four children; the licence starts, the others wait for it
+    assert created.status_code == 302, error_for(created, "")
+    assert accepted.status_code == 302
+    children = {c.title: c for c in parent.children.all()}
+    assert len(children) == 4
+    licence = children["公司设立登记"]
+    assert licence.status == CaseStatus.ACCEPTED
+    assert {c.status for t, c in children.items() if t != "公司设立登记"} == {CaseStatus.WAITING}
+    page = text_of(clerk.get(f"/cases/{parent.pk}/"))
+    assert all(f'data-child="{title}"' in page for title in children)
+
+    # when: the licence's department enters the credit code as it decides
+    approver = client_for(User.objects.get(username="shenpi"))
+    [step] = active(licence)
+    licence_page = text_of(approver.get(f"/cases/{licence.pk}/"))
+    code = valid_credit_code(4242)
+    passed = approver.post(
+        f"/cases/{licence.pk}/steps/{step.pk}/pass/",
+        {f"s{step.pk}-pass-opinion": "准予登记", f"s{step.pk}-pass-out_credit_code": code},
+    )
+
+    # then: the three dependants start with the credit code in their forms
+    assert "统一社会信用代码" in licence_page
+    assert passed.status_code == 302
+    for title, child in children.items():
+        child.refresh_from_db()
+        if title != "公司设立登记":
+            assert child.status == CaseStatus.ACCEPTED, title
+            assert child.form_data["credit_code"] == code
+    seal = children["公章刻制备案"]
+    seal_page = text_of(client_for(User.objects.get(username="gongan")).get(f"/cases/{seal.pk}/"))
+    assert f"由{licence.number}的办理结果填入“credit_code”：{code}" in seal_page

@@ -259,7 +259,7 @@ def _step_forms(
             or DecideForm(prefix=f"{p}-decide", outputs=outputs)
         }
     result: dict[str, forms.Form] = {
-        "pass": bound.get(f"pass-{step.pk}") or OpinionForm(prefix=f"{p}-pass"),
+        "pass": bound.get(f"pass-{step.pk}") or _pass_form(None, step, case, steps),
         "deny": bound.get(f"deny-{step.pk}") or ReasonForm(prefix=f"{p}-deny"),
     }
     earlier = _earlier_steps(step, steps)
@@ -268,6 +268,14 @@ def _step_forms(
             prefix=f"{p}-return", earlier=earlier
         )
     return result
+
+
+def _pass_form(data: Any, step: Step, case: Case, steps: list[Step]) -> OpinionForm:
+    # Passing a step of the last stage decides an item that has no head's decision step, so that
+    # form also takes the result number and the outputs the bundle's other items wait for.
+    final = step.stage == max(s.stage for s in steps)
+    outputs = selectors.bundle_outputs_needed(case=case) if final else []
+    return OpinionForm(data, prefix=f"s{step.pk}-pass", final=final, outputs=outputs)
 
 
 def _render_case(
@@ -380,12 +388,16 @@ def _step_or_404(case: Case, step_pk: int) -> Step:
 def step_pass(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
     case = _case_or_404(request, pk)
     step = _step_or_404(case, step_pk)
-    form = OpinionForm(request.POST, prefix=f"s{step.pk}-pass")
+    form = _pass_form(request.POST, step, case, selectors.case_steps(case=case))
     return _act(
         request,
         case,
         lambda: services.step_pass(
-            actor=request.user, step=step, opinion=form.cleaned_data["opinion"]
+            actor=request.user,
+            step=step,
+            opinion=form.cleaned_data["opinion"],
+            outputs=form.outputs(),
+            result_number=form.cleaned_data.get("result_number", ""),
         ),
         success=_("环节“%(name)s”已通过。") % {"name": step.name},
         form_key=f"pass-{step.pk}",
