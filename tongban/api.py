@@ -1,7 +1,9 @@
 """The JSON API at /api/v1/: each app contributes a router; schema at /api/v1/openapi.json."""
 
+import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as ServiceValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -56,6 +58,19 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     else:
         message = str(_NINJA_MESSAGES.get(message, message))
     return api.create_response(request, {"detail": message}, status=exc.status_code)
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    if settings.DEBUG:
+        raise exc  # Django's debug page shows the traceback
+    # Logged where Django logs its own 500s, so the same alerts fire; the caller gets JSON.
+    logging.getLogger("django.request").error(
+        "Internal Server Error: %s", request.path, exc_info=exc, extra={"status_code": 500}
+    )
+    return api.create_response(
+        request, {"detail": _("服务器内部错误，请稍后重试；问题已记录。")}, status=500
+    )
 
 
 @api.exception_handler(Http404)

@@ -16,6 +16,7 @@ from tongban.cases import services
 from tongban.cases.models import Case, CaseMaterial, Step, Upload
 from tongban.cases.selectors import case_timeline
 from tongban.cases.workflow import CaseStatus, StepStatus
+from tongban.catalog.models import Bundle
 from tongban.catalog.tests.factories import make_version
 from tongban.core.eventlog import verify_event_log
 from tongban.org.models import Applicant
@@ -339,6 +340,60 @@ def test_a_step_is_returned_to_an_earlier_one(world):
     # The step was returned a moment ago: it is no longer active.
     assert later.status_code == 409
     assert "当前为“已退回”" in later.json()["detail"]
+
+
+def test_a_bundle_is_applied_for_by_its_code_and_shows_its_items():
+    from tongban.catalog.demo import load_demo_catalogue
+    from tongban.catalog.selectors import bundle_merged_form
+    from tongban.org.models import Hall, User
+
+    load_demo_catalogue()
+    clerk = client_for(User.objects.get(username="chuangkou"))
+    hall = Hall.objects.get(name="沅江市政务服务中心")
+    bundle = Bundle.objects.get(code="430981-YJS-001")
+    form = {
+        spec.key: spec.choices[0] if spec.choices else "1"
+        for spec in bundle_merged_form(bundle=bundle)
+    }
+    form.update(mobile="13800138000", id_number="430981199503152021", employees="5")
+
+    response = post(
+        clerk,
+        "/cases",
+        {
+            "bundle": bundle.code,
+            "applicant": {"id_number": "430981199503152021"},
+            "channel": "window",
+            "hall_id": hall.pk,
+            "form": form,
+        },
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["bundle"] == "430981-YJS-001" and body["item"] is None
+    assert {c["title"] for c in body["children"]} == {
+        "公司设立登记",
+        "公章刻制备案",
+        "发票领用",
+        "社会保险登记（单位参保）",
+    }
+    child = get(clerk, f"/cases/{body['children'][0]['number']}").json()
+    assert child["parent"] == body["number"] and child["status"] == "submitted"
+
+
+def test_an_unexpected_failure_is_a_logged_json_500(world, monkeypatch, caplog):
+    case = window_case(world)
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("tongban.cases.selectors.case_get_by_number_visible", broken)
+    response = get(client_for(world.clerk), f"/cases/{case.number}")
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "服务器内部错误，请稍后重试；问题已记录。"}
+    assert "the database went away" in caplog.text
 
 
 # --- bad input at every door -------------------------------------------------------------------
