@@ -70,14 +70,13 @@ def _store_files(
     case: Case,
     form: ServiceValidatedForm,
     handed: dict[str, Any],
-    only: set[str] | None = None,
 ) -> bool:
     """Hand each chosen file to upload_add; its refusals go next to the material. True if all went."""
     by_type = {m.material_type: m for m in case.materials.all()}
     stored_all = True
     for material_type, handed_file in handed.items():
         material = by_type.get(material_type)
-        if material is None or (only is not None and material_type not in only):
+        if material is None:
             continue
         try:
             services.upload_add(
@@ -433,7 +432,9 @@ def track(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form}
     if cache.get(_failures_key(request), 0) >= TRACK_MAX_FAILURES:
         context["blocked"] = True
-        return render(request, "cases/portal/track.html", context, status=429)
+        response = render(request, "cases/portal/track.html", context, status=429)
+        response["Retry-After"] = str(TRACK_WINDOW_SECONDS)
+        return response
     if not asked:
         return render(request, "cases/portal/track.html", context)
     case = None
