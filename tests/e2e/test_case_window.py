@@ -186,3 +186,68 @@ def test_a_case_at_the_window_from_counter_to_delivery(
     phone.goto(f"/cases/{case.pk}/")
     expect(phone.get_by_test_id("case-status")).to_have_text("已送达")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_open_a_business_at_the_window_as_one_case(page: Page, sign_in, demo_org) -> None:
+    from tongban.catalog.demo import load_demo_catalogue
+    from tongban.catalog.models import Bundle
+    from tongban.catalog.selectors import bundle_merged_form
+    from tongban.org.tests.factories import valid_credit_code
+
+    # given: the demo county's catalogue and its 开办企业一件事
+    load_demo_catalogue()
+    bundle = Bundle.objects.get(code="430981-YJS-001")
+    sign_in("chuangkou")
+
+    # when: the clerk starts the bundle for a founder and fills its one form
+    page.get_by_role("link", name="新建办件").click()
+    page.get_by_label("事项名称").fill("开办企业")
+    page.get_by_role("button", name="搜索").click()
+    page.get_by_test_id("bundle-list").get_by_role("link", name="开办企业一件事").click()
+    page.get_by_label("身份证号码或统一社会信用代码").fill(valid_id_number(515))
+    page.get_by_label("姓名或单位名称（新申请人填写）").fill("钱七")
+    page.get_by_label("手机号码（新申请人填写）").fill("13700137000")
+    for spec in bundle_merged_form(bundle=bundle):
+        field = page.locator(f"#id_form-{spec.key}")
+        if spec.field_type == "choice":
+            field.select_option(index=1)
+        else:
+            field.fill(
+                {
+                    "number": "100",
+                    "date": "2026-01-05",
+                    "id_number": valid_id_number(515),
+                    "mobile": "13700137000",
+                }.get(spec.field_type, "沅江钱七商贸有限公司")
+            )
+    page.get_by_role("button", name="创建办件并核验材料").click()
+    page.get_by_role("button", name="受理", exact=True).click()
+
+    # then: one case with four parts; only the business licence has started
+    expect_status(page, "办理中")
+    children = page.locator("#children")
+    expect(children.locator('[data-child="公司设立登记"]')).to_contain_text("办理中")
+    for title in ("公章刻制备案", "发票领用", "社会保险登记（单位参保）"):
+        expect(children.locator(f'[data-child="{title}"]')).to_contain_text("待前置事项")
+    parent_url = page.url
+    sign_out(page)
+
+    # when: 市场监管局 grants the licence and enters its credit code
+    code = valid_credit_code(515)
+    sign_in("shenpi")
+    page.get_by_test_id("inbox-steps").get_by_role("link").first.click()
+    actions = page.locator('[data-step-actions="审查决定"]')
+    actions.get_by_label("办理意见").fill("准予设立登记")
+    actions.get_by_label("统一社会信用代码（供").fill(code)
+    actions.get_by_role("button", name="通过", exact=True).click()
+    expect_status(page, "已办结")
+    sign_out(page)
+
+    # then: the three dependent items start, carrying the credit code
+    sign_in("chuangkou")
+    page.goto(parent_url)
+    for title in ("公章刻制备案", "发票领用", "社会保险登记（单位参保）"):
+        expect(children.locator(f'[data-child="{title}"]')).to_contain_text("办理中")
+    expect(page.locator("#timeline")).to_contain_text(f"填入“credit_code”：{code}")
+    children.get_by_role("link", name="公章刻制备案").click()
+    expect(page.locator("#timeline")).to_contain_text(f"填入“credit_code”：{code}")
