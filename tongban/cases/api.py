@@ -430,6 +430,9 @@ def case_list(request: AuthenticatedHttpRequest, params: Query[CaseListParams]) 
         limit=params.limit + 1,
     )
     page = rows[: params.limit]
+    cards = selectors.page_cards(
+        dues=[(selectors.case_running_due(case=c), c.region_id) for c in page]
+    )
     return {
         "items": [
             {
@@ -442,9 +445,9 @@ def case_list(request: AuthenticatedHttpRequest, params: Query[CaseListParams]) 
                 "applicant": c.applicant.name,
                 "created_at": _local(c.created_at),
                 "promised_due": _local(c.promised_due),
-                "card": selectors.case_card(case=c),
+                "card": card,
             }
-            for c in page
+            for c, card in zip(page, cards, strict=True)
         ],
         "next": _cursor_out(page[-1].pk) if len(rows) > params.limit else None,
     }
@@ -466,6 +469,7 @@ def inbox(request: AuthenticatedHttpRequest, params: Query[InboxParams]) -> dict
     )
     page = rows[: params.limit]
     last = page[-1] if page else None
+    cards = selectors.page_cards(dues=[(s.due, s.case.region_id) for s in page])
     return {
         "items": [
             {
@@ -474,13 +478,13 @@ def inbox(request: AuthenticatedHttpRequest, params: Query[InboxParams]) -> dict
                 "stage": s.stage,
                 "department": _named(s.department),
                 "due": _local(s.due),
-                "card": selectors.step_card(step=s, region=s.case.region),
+                "card": card,
                 "case_number": s.case.number,
                 "case_title": s.case.title,
                 "case_status": s.case.status,
                 "applicant": s.case.applicant.name,
             }
-            for s in page
+            for s, card in zip(page, cards, strict=True)
         ],
         "next": _cursor_out(last.due.isoformat() if last.due else "", last.pk)
         if last is not None and len(rows) > params.limit

@@ -833,6 +833,21 @@ def test_the_case_list_pages_by_cursor_without_counting(world):
     assert pages[0][0]["applicant"] == "王五" and pages[0][0]["status"] == "submitted"
 
 
+def test_a_longer_page_costs_no_more_queries_than_a_short_one(world):
+    for _ in range(7):
+        accepted_case(world)
+    approver = client_for(world.approver)
+
+    for path in ("/cases", "/inbox"):
+        sizes = []
+        for limit in (2, 7):
+            with CaptureQueriesContext(connection) as queries:
+                response = get(approver, path, limit=limit)
+            assert len(response.json()["items"]) == limit
+            sizes.append(len(queries.captured_queries))
+        assert sizes[0] == sizes[1], path
+
+
 def test_the_case_list_filters_by_status_department_and_overdue(world):
     clerk = client_for(world.clerk)
     waiting = window_case(world)
@@ -847,7 +862,8 @@ def test_the_case_list_filters_by_status_department_and_overdue(world):
     assert numbers(status="submitted") == [waiting.number]
     assert numbers(status="accepted") == [on_time.number, late.number]
     assert numbers(overdue="true") == [late.number]
-    assert get(clerk, "/cases", overdue="true").json()["items"][0]["card"] == "red"
+    cards = [row["card"] for row in get(clerk, "/cases", status="accepted").json()["items"]]
+    assert cards == ["green", "red"]
     assert numbers(department=world.main.pk) == [on_time.number, late.number, waiting.number]
     assert numbers(department=world.other.pk) == []
 
@@ -901,6 +917,23 @@ def test_the_inbox_pages_by_due_date_and_keeps_suspended_steps_last(world):
     assert dues == sorted(dues)
     assert {row["step"] for row in rows} == {"审查"}
     assert get(client_for(world.other_approver), "/inbox").json() == {"items": [], "next": None}
+
+
+def test_the_inbox_shows_each_steps_card(world):
+    green, yellow, red = accepted_case(world), accepted_case(world), accepted_case(world)
+    end_of_today = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.max))
+    Step.objects.filter(case=yellow, status=StepStatus.ACTIVE).update(due=end_of_today)
+    Step.objects.filter(case=red, status=StepStatus.ACTIVE).update(
+        due=timezone.now() - dt.timedelta(minutes=1)
+    )
+
+    rows = get(client_for(world.approver), "/inbox").json()["items"]
+
+    assert [(row["case_number"], row["card"]) for row in rows] == [
+        (red.number, "red"),
+        (yellow.number, "yellow"),
+        (green.number, "green"),
+    ]
 
 
 # --- the document -------------------------------------------------------------------------------
