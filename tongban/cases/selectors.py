@@ -220,3 +220,438 @@ def case_webhook_body(*, case: Case, event: Event) -> dict[str, Any]:
 
 def open_statuses() -> frozenset[str]:
     return OPEN_STATUSES
+
+
+# --- staff pages ---
+
+
+def window_versions_for(
+    *, actor: Any, query: str = "", version_id: int | None = None, limit: int = PAGE_SIZE
+) -> list[Any]:
+    """Published item versions a window clerk may start a case for: the departments their hall
+    accepts for (org.permissions.department_scope), optionally narrowed by a name fragment."""
+    from tongban.catalog.selectors import version_list_published
+    from tongban.org.models import Role
+    from tongban.org.permissions import departments_visible_to
+
+    if not any(a.role == Role.WINDOW_CLERK for a in _assignments(actor)):
+        return []
+    rows = version_list_published().filter(item__department__in=departments_visible_to(actor))
+    if version_id is not None:
+        rows = rows.filter(pk=version_id)
+    if query.strip():
+        rows = rows.filter(name__icontains=query.strip())
+    return list(rows[:limit])
+
+
+def window_bundles_for(
+    *, actor: Any, query: str = "", bundle_id: int | None = None, limit: int = PAGE_SIZE
+) -> list[Any]:
+    """Published bundles of the regions a clerk's hall accepts for (its subtree and lineage)."""
+    from tongban.catalog.models import Bundle, ItemStatus
+    from tongban.org.models import Region, Role
+
+    conditions = []
+    for a in _assignments(actor):
+        if a.role == Role.WINDOW_CLERK:
+            code = a.hall.region.code if a.hall else a.region.code
+            conditions.append(
+                Q(region__code__startswith=code) | Q(region__code__in=Region.lineage_codes(code))
+            )
+    if not conditions:
+        return []
+    scope = conditions[0]
+    for condition in conditions[1:]:
+        scope |= condition
+    rows = Bundle.objects.filter(scope, status=ItemStatus.PUBLISHED)
+    if bundle_id is not None:
+        rows = rows.filter(pk=bundle_id)
+    if query.strip():
+        rows = rows.filter(name__icontains=query.strip())
+    return list(rows.order_by("code")[:limit])
+
+
+def window_halls_of(*, actor: Any) -> list[Any]:
+    """The halls where the actor works as a window clerk (a case at a window names its hall)."""
+    from tongban.org.models import Role
+
+    return [a.hall for a in _assignments(actor) if a.role == Role.WINDOW_CLERK and a.hall]
+
+
+def _assignments(actor: Any) -> list[Any]:
+    from tongban.org.permissions import assignments_of
+
+    return assignments_of(actor)
+
+
+def applicant_find(*, identifier: str) -> Any:
+    """The applicant holding an ID number or credit code (either normalised form), or None."""
+    from tongban.org.models import Applicant
+
+    identifier = identifier.strip().upper()
+    if not identifier:
+        return None
+    return Applicant.objects.filter(Q(id_number=identifier) | Q(credit_code=identifier)).first()
+
+
+def case_steps(*, case: Case) -> list[Step]:
+    return list(case.steps.select_related("department", "handled_by").order_by("order"))
+
+
+def case_children(*, case: Case) -> list[Case]:
+    return list(case.children.select_related("department").order_by("id"))
+
+
+def case_open_extension(*, case: Case) -> Any:
+    return case.extensions.filter(granted__isnull=True).select_related("requested_by").first()
+
+
+def case_open_post_check(*, case: Case) -> Any:
+    from .models import PostCheck
+
+    return PostCheck.objects.filter(case=case, checked_at__isnull=True).first()
+
+
+def bundle_outputs_needed(*, case: Case) -> list[Any]:
+    """For a bundle child: the field mappings that take this child's outputs to its siblings
+    (e.g. the credit code 公司设立登记 issues, which 公章刻制备案 needs)."""
+    if case.parent_id is None or case.bundle_member_id is None:
+        return []
+    from tongban.catalog.models import FieldMapping
+
+    return list(
+        FieldMapping.objects.filter(source_id=case.bundle_member_id)
+        .select_related("target__item__entry")
+        .order_by("source_key", "id")
+    )
+
+
+def extension_requests_pending_for(*, actor: Any, limit: int = PAGE_SIZE) -> list[Any]:
+    """Extension requests a department head may decide: cases of their departments or on which
+    their departments hold a step, oldest first."""
+    from tongban.org.models import Role
+
+    from .models import Extension
+
+    departments = _department_ids(actor, Role.DEPARTMENT_HEAD)
+    if not departments:
+        return []
+    return list(
+        Extension.objects.filter(granted__isnull=True)
+        .filter(
+            Q(case__department_id__in=departments) | Q(case__steps__department_id__in=departments)
+        )
+        .distinct()
+        .select_related("case", "requested_by")
+        .order_by("requested_at", "pk")[:limit]
+    )
+
+
+def case_actions_for(*, actor: Any, case: Case) -> frozenset[str]:
+    """The actions the staff case page offers this actor now: the permission predicates and the
+    workflow's states together, so a page never shows a button the service would refuse."""
+    from . import permissions as perms
+    from .models import MaterialStatus
+
+    actions: set[str] = set()
+    status = case.status
+    top = case.parent_id is None
+    if top and perms.can_answer(actor, case):
+        if status == CaseStatus.SUBMITTED:
+            actions.add("answer")
+        if status == CaseStatus.SUPPLEMENT:
+            actions.add("supplement")
+    if case.version_id is not None and perms.can_suspend(actor, case):
+        if status == CaseStatus.ACCEPTED and case.version.special_procedures.exists():  # type: ignore[union-attr]
+            actions.add("suspend")
+        if status == CaseStatus.SUSPENDED:
+            actions.add("resume")
+        open_extension = case.extensions.filter(granted__isnull=True).exists()
+        if (
+            status in IN_PROGRESS_STATUSES
+            and case.version.extension_allowed  # type: ignore[union-attr]
+            and not open_extension
+            and not case.extensions.filter(granted=True).exists()
+        ):
+            actions.add("extension_request")
+        if open_extension and perms.can_grant_extension(actor, case):
+            actions.add("extension_decide")
+    if perms.can_conclude(actor, case):
+        if case.materials.filter(status=MaterialStatus.TOLERATED).exists():
+            actions.add("tolerated_supply")
+        if top and status == CaseStatus.COMPLETED:
+            actions.update({"pickup", "deliver"})
+        if status in (CaseStatus.WAITING, CaseStatus.ACCEPTED, CaseStatus.SUSPENDED):
+            actions.add("terminate")
+        if case_open_post_check(case=case) is not None:
+            actions.add("post_check")
+    return frozenset(actions)
+
+
+def steps_actionable_by(*, actor: Any, case: Case, steps: list[Step]) -> set[int]:
+    """The ids of the active steps this actor may work on now (not while the case is suspended)."""
+    from .permissions import can_handle_step
+
+    if case.status != CaseStatus.ACCEPTED:
+        return set()
+    return {s.pk for s in steps if can_handle_step(actor, s)}
+
+
+# --- api ---
+
+
+def item_versions_for_code(*, local_code: str, region_code: str | None = None) -> list[Any]:
+    """The versions an application by 实施编码 may mean: each item's published version (or, when
+    none is published, its newest, so that the service can say it is not open for applications).
+
+    A code is unique only within a region; with `region_code` (a hall's region) the items of its
+    subtree and of the regions above it are considered, as a hall accepts for both.
+    """
+    from tongban.catalog.models import ItemStatus, ServiceItem
+    from tongban.org.models import Region
+
+    items = ServiceItem.objects.filter(local_code=local_code.strip())
+    if region_code:
+        items = items.filter(
+            Q(region__code__startswith=region_code)
+            | Q(region__code__in=Region.lineage_codes(region_code))
+        )
+    versions = []
+    for item in items.order_by("region__code")[:10]:
+        published = item.versions.filter(status=ItemStatus.PUBLISHED).first()
+        version = published or item.versions.order_by("-pk").first()
+        if version is not None:
+            versions.append(version)
+    return versions
+
+
+def item_version_get(*, version_id: int) -> Any:
+    from tongban.catalog.models import ItemVersion
+
+    return ItemVersion.objects.select_related("item__region").filter(pk=version_id).first()
+
+
+def bundle_get_by_code(*, code: str) -> Any:
+    from tongban.catalog.models import Bundle
+
+    return Bundle.objects.filter(code=code.strip()).first()
+
+
+def case_step_get(*, case: Case, step_id: int) -> Step | None:
+    return case.steps.select_related("department").filter(pk=step_id).first()
+
+
+def case_extension_get(*, case: Case, extension_id: int) -> Any:
+    return case.extensions.filter(pk=extension_id).first()
+
+
+def case_material_get(*, case: Case, material_id: int) -> Any:
+    return case.materials.filter(pk=material_id).first()
+
+
+def case_materials(*, case: Case) -> list[Any]:
+    return list(case.materials.prefetch_related("uploads").order_by("id"))
+
+
+def case_extensions(*, case: Case) -> list[Any]:
+    return list(case.extensions.order_by("requested_at", "pk"))
+
+
+def case_running_due(*, case: Case) -> datetime | None:
+    """The due date of the clock that runs now: pre-review while the application waits for its
+    answer, the promised limit while the back office holds it; none when nothing runs."""
+    if case.status == CaseStatus.SUBMITTED:
+        return case.prereview_due
+    if case.status in IN_PROGRESS_STATUSES:
+        return case.promised_due
+    return None
+
+
+def case_card(*, case: Case) -> str | None:
+    card = card_of(case_running_due(case=case), region=case.region)
+    return card.value if card else None
+
+
+def step_card(*, step: Step, region: Any) -> str | None:
+    if step.status != StepStatus.ACTIVE:
+        return None
+    card = card_of(step.due, region=region)
+    return card.value if card else None
+
+
+def page_cards(*, dues: list[tuple[datetime | None, int]]) -> list[str | None]:
+    """card_of for a page of rows given as (due, region id): the same rule, with one calendar per
+    region for the whole page instead of a calendar lookup (a query) per row."""
+    from tongban.org.models import Region
+
+    regions = {r.pk: r for r in Region.objects.filter(pk__in={rid for _due, rid in dues})}
+    calendars: dict[int, Any] = {}
+    now = timezone.now()
+    today = timezone.localdate(now)
+    cards: list[str | None] = []
+    for due, region_id in dues:
+        if due is None:
+            cards.append(None)
+        elif now > due:
+            cards.append(Card.RED.value)
+        else:
+            if region_id not in calendars:
+                calendars[region_id] = calendar_for(regions.get(region_id))
+            left = calendars[region_id].working_days_between(today, timezone.localtime(due).date())
+            cards.append(Card.YELLOW.value if left < 1 else Card.GREEN.value)
+    return cards
+
+
+# --- documents ---
+
+
+def upload_get_visible(*, actor: Any, upload_id: Any) -> Any:
+    """An uploaded file, only for someone who can see its case (None otherwise: a 404)."""
+    # Imported here so that this section leaves the module's shared import line alone.
+    from .models import Upload
+
+    return (
+        Upload.objects.filter(pk=upload_id, case__in=cases_visible_to(actor))
+        .select_related("case")
+        .first()
+    )
+
+
+# --- portal ---
+
+
+def portal_version_to_apply(*, local_code: str, region_code: str = "") -> Any:
+    """The published version behind a guide's 「在线申请」 (/apply/<local_code>/), or None.
+
+    Local codes are unique per region only: `region_code` picks, as on the guide's own page, and
+    without it the first region in code order answers.
+    """
+    from tongban.catalog.selectors import version_list_published
+
+    rows = version_list_published().filter(item__local_code=local_code)
+    if region_code:
+        rows = rows.filter(item__region__code=region_code)
+    return rows.prefetch_related("materials", "form_fields").first()
+
+
+def portal_bundle_to_apply(*, code: str) -> Any:
+    from tongban.catalog.models import Bundle, ItemStatus
+
+    return (
+        Bundle.objects.filter(code=code, status=ItemStatus.PUBLISHED)
+        .select_related("region")
+        .first()
+    )
+
+
+def portal_case_of(*, actor: Any, case_id: int) -> Case | None:
+    """One of the actor's own applications (a bundle's parts are seen through their parent)."""
+    if not getattr(actor, "is_authenticated", False):
+        return None
+    return (
+        case_list_of_applicant(actor=actor)
+        .select_related("applicant", "version__item", "region", "hall")
+        .filter(pk=case_id)
+        .first()
+    )
+
+
+def portal_form_specs(*, case: Case | None = None, version: Any = None, bundle: Any = None) -> list:
+    """The fields the applicant fills in: the item's schema, or the bundle's merged form."""
+    from tongban.catalog.formschema import spec_of
+    from tongban.catalog.selectors import bundle_merged_form
+
+    if case is not None:
+        version, bundle = case.version, case.bundle
+    if bundle is not None:
+        return bundle_merged_form(bundle=bundle)
+    return [spec_of(f) for f in version.form_fields.all()]
+
+
+@dataclass(frozen=True)
+class PortalMaterial:
+    """A material as the applicant sees it, before the case exists (from the catalogue) or after."""
+
+    material_type: str
+    name: str
+    required: bool
+    # Held by the certificate library: never asked of the applicant (无证明).
+    waived: bool
+    pk: int | None = None
+    status: str = ""
+    status_label: str = ""
+    problem: str = ""
+    owed_by: Any = None
+    files: tuple = ()
+
+
+def portal_materials_of(
+    *, case: Case | None = None, version: Any = None, bundle: Any = None
+) -> list[PortalMaterial]:
+    from tongban.catalog.models import MaterialSource, Necessity
+    from tongban.catalog.selectors import bundle_merged_materials
+
+    from .models import MaterialStatus
+
+    if case is not None:
+        return [
+            PortalMaterial(
+                material_type=m.material_type,
+                name=m.name,
+                required=m.required,
+                waived=m.status == MaterialStatus.WAIVED,
+                pk=m.pk,
+                status=m.status,
+                status_label=m.get_status_display(),
+                problem=m.problem,
+                owed_by=m.owed_by,
+                files=tuple(m.uploads.all()),
+            )
+            for m in case.materials.prefetch_related("uploads").order_by("id")
+        ]
+    if bundle is not None:
+        return [
+            PortalMaterial(
+                material_type=m.material_type,
+                name=m.name,
+                required=m.necessity == Necessity.REQUIRED,
+                waived=m.requirements[0].source == MaterialSource.CERTIFICATE,
+            )
+            for m in bundle_merged_materials(bundle=bundle)
+        ]
+    return [
+        PortalMaterial(
+            material_type=r.material_type,
+            name=r.name,
+            required=r.necessity == Necessity.REQUIRED,
+            waived=r.source == MaterialSource.CERTIFICATE,
+        )
+        for r in version.materials.all()
+    ]
+
+
+def case_supplement_open(*, case: Case) -> Any:
+    """The supplement notice the applicant still has to answer, or None."""
+    if case.status != CaseStatus.SUPPLEMENT:
+        return None
+    return case.supplements.order_by("-sequence").first()
+
+
+def case_withdrawable(*, case: Case) -> bool:
+    """Before the decision, the applicant may still withdraw (services.case_withdraw decides)."""
+    from .workflow import can_move
+
+    return not case.decision and can_move(case.status, CaseStatus.WITHDRAWN)
+
+
+def case_parts_of(*, case: Case) -> list[Case]:
+    """A bundle's child cases (one per item) in the order they were created."""
+    if not case.is_bundle:
+        return []
+    return list(case.children.select_related("department").order_by("id"))
+
+
+def name_masked(name: str) -> str:
+    """王五 → 王*: the public tracking page shows who applied without saying it."""
+    name = name.strip()
+    return f"{name[:1]}{'*' * max(len(name) - 1, 1)}" if name else ""

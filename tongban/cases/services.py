@@ -128,8 +128,11 @@ def _calendar(case: Case) -> WorkCalendar:
 
 
 def _locked(case: Case) -> Case:
+    # of=("self",): lock the case row only. PostgreSQL refuses FOR UPDATE on the outer-joined
+    # (nullable) relations, and would otherwise also lock the region and applicant rows, making
+    # every case of a region wait for each other.
     return (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("region", "applicant", "version", "bundle", "department")
         .get(pk=case.pk)
     )
@@ -196,7 +199,7 @@ def _specs_of(case: Case) -> list[FieldSpec]:
 
 def _children(case: Case) -> list[Case]:
     return list(
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .filter(parent=case)
         .select_related("region", "version", "department", "bundle_member", "applicant")
         .order_by("id")
@@ -451,15 +454,32 @@ def _missing_uploads(case: Case) -> dict[str, list[str]]:
             errors[f"material-{material.material_type}"] = [
                 _("请上传“%(name)s”。") % {"name": material.name}
             ]
+        elif material.status in (MaterialStatus.MISSING, MaterialStatus.DEFECTIVE):
+            # Named in the supplement notice: a new file must come (upload_add clears the mark).
+            errors[f"material-{material.material_type}"] = [
+                _("请按补正告知重新上传“%(name)s”：%(problem)s")
+                % {"name": material.name, "problem": material.problem}
+            ]
     return errors
 
 
+def _validated_application(case: Case, *, check_files: bool) -> dict[str, Any]:
+    """The cleaned form, or one ValidationError naming every wrong field and every missing file."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    try:
+        cleaned = validate_submission(_specs_of(case), case.form_data)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if check_files:
+        errors.update(_missing_uploads(case))
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 def _submit(case: Case, *, actor: Any, now: datetime) -> None:
-    cleaned = validate_submission(_specs_of(case), case.form_data)
-    if case.channel == Channel.ONLINE:
-        missing = _missing_uploads(case)
-        if missing:
-            raise ValidationError(missing)
+    cleaned = _validated_application(case, check_files=case.channel == Channel.ONLINE)
     case.form_data = cleaned
     case.submitted_at = now
     cal = _calendar(case)
@@ -725,11 +745,9 @@ def case_supplement_submit(
             request.save(update_fields=["answered_at"])
         if at_window:
             _visit(case, "supplement")
-        case.form_data = validate_submission(_specs_of(case), case.form_data)
-        if case.channel == Channel.ONLINE and not at_window:
-            missing = _missing_uploads(case)
-            if missing:
-                raise ValidationError(missing)
+        online = case.channel == Channel.ONLINE and not at_window
+        case.form_data = _validated_application(case, check_files=online)
+        if online:
             limit = case.version.prereview_limit if case.version else 1
             case.prereview_due = _due_of(
                 [clocks.start(now)], limit, DayUnit.WORKING.value, _calendar(case)
@@ -853,7 +871,7 @@ def _activate(
 
 def _locked_step(step: Step) -> tuple[Step, Case]:
     case = _locked(step.case)
-    step = Step.objects.select_for_update().select_related("department").get(pk=step.pk)
+    step = Step.objects.select_for_update(of=("self",)).select_related("department").get(pk=step.pk)
     return step, case
 
 

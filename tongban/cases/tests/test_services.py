@@ -313,3 +313,46 @@ def test_an_unanswered_online_application_turns_yellow_then_red(world):
     assert card_of(due, region=case.region, at=case.submitted_at) == Card.GREEN
     assert card_of(due, region=case.region, at=morning_of_last_day) == Card.YELLOW
     assert card_of(due, region=case.region, at=due + dt.timedelta(seconds=1)) == Card.RED
+
+
+def online_case(world):
+    case = services.case_create(
+        actor=world.citizen,
+        applicant=world.applicant,
+        channel="online",
+        version=world.item,
+        form_data={"name": "王五", "mobile": "12"},
+        submit=False,
+    )
+    return case
+
+
+def test_a_submission_names_every_wrong_field_and_missing_file_at_once(world):
+    case = online_case(world)
+    with pytest.raises(ValidationError) as error:
+        services.case_submit(actor=world.citizen, case=case)
+    assert {"mobile", "material-application", "material-premises"} <= set(error.value.message_dict)
+
+
+def test_a_material_named_in_the_supplement_notice_needs_a_new_file(world):
+    case = online_case(world)
+    services.case_draft_save(actor=world.citizen, case=case, form_data=FORM)
+    for material in case.materials.all():
+        services.upload_add(
+            actor=world.citizen, case=case, material=material, name="a.pdf", content=b"%PDF-1.4 x"
+        )
+    services.case_submit(actor=world.citizen, case=case)
+    services.case_request_supplement(
+        actor=world.clerk,
+        case=case,
+        items=[{"kind": "material", "key": "premises", "problem": "复印件不清晰"}],
+    )
+    with pytest.raises(ValidationError, match="复印件不清晰"):
+        services.case_supplement_submit(actor=world.citizen, case=case)
+    premises = case.materials.get(material_type="premises")
+    services.upload_add(
+        actor=world.citizen, case=case, material=premises, name="b.pdf", content=b"%PDF-1.4 y"
+    )
+    services.case_supplement_submit(actor=world.citizen, case=case)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SUBMITTED and case.visits == 0
