@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tongban.catalog.models import SpecialProcedureKind
 from tongban.core.validators import normalise_credit_code, normalise_id_number
 from tongban.org import services as org_services
-from tongban.org.models import ApplicantKind
+from tongban.org.models import ApplicantKind, Role
 from tongban.org.services import PermissionDeniedError
 from tongban.web.decorators import staff_required
 from tongban.web.forms import add_service_errors
@@ -245,7 +245,7 @@ def _suspend_kinds(case: Case) -> list[str]:
 
 
 def _earlier_steps(step: Step, steps: list[Step]) -> list[Step]:
-    return [s for s in steps if s.stage < step.stage and s.role != "window_clerk"]
+    return [s for s in steps if s.stage < step.stage and s.role != Role.WINDOW_CLERK]
 
 
 def _step_forms(
@@ -368,8 +368,9 @@ def _act(
         return _forbidden(request, case, exc)
     except ValidationError as exc:
         if form is None:
-            form = forms.Form()
-            form.is_valid()
+            # A button without fields: the message goes above the page, where the button was.
+            messages.error(request, " ".join(exc.messages))
+            return _render_case(request, case, status=400)
         add_service_errors(form, exc)
         return _render_case(request, case, bound={form_key or "": form}, status=400)
     messages.success(request, success)
@@ -694,7 +695,7 @@ def _resolve_applicant(request: HttpRequest, form: ApplicantForm) -> Any:
         return None
 
 
-@staff_required("window_clerk")
+@staff_required(Role.WINDOW_CLERK)
 @require_http_methods(["GET", "POST"])
 def case_new(request: HttpRequest) -> HttpResponse:
     user = request.user
