@@ -23,6 +23,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tongban.catalog.selectors import bundle_merged_form
 from tongban.core.pdf import render_pdf, static_stylesheet
 from tongban.core.qrcode import qr_svg_data_uri
 from tongban.org.models import Region, RegionLevel
@@ -301,13 +302,20 @@ def _children_rows(case: Case) -> list[ChildRow]:
     return rows
 
 
+def _field_labels(case: Case) -> dict[str, str]:
+    """What the applicant saw as each form field's label (a bundle shows its merged form)."""
+    if case.bundle is not None:
+        return {spec.key: spec.label for spec in bundle_merged_form(bundle=case.bundle)}
+    if case.version is not None:
+        return {f.key: f.label for f in case.version.form_fields.all()}
+    return {}
+
+
 def _supplement_details(case: Case, request: SupplementRequest) -> dict[str, Any]:
     materials = list(case.materials.all())
     by_key = {str(m.pk): m.name for m in materials}
     by_key.update({m.material_type: m.name for m in materials})
-    labels = (
-        {f.key: f.label for f in case.version.form_fields.all()} if case.version_id else {}  # type: ignore[union-attr]
-    )
+    labels = _field_labels(case)
     items = []
     for item in request.items:
         is_material = item.get("kind", "material") == "material"

@@ -410,21 +410,25 @@ def test_a_due_date_in_a_year_without_a_holiday_table_is_flagged_on_the_notice(w
 
 
 @pytest.fixture
-def startup_bundle() -> Case:
+def startup_application() -> Case:
+    """开办企业 from the demo catalogue, applied for at the window and not answered yet."""
     load_demo_catalogue()
-    clerk = User.objects.get(username="chuangkou")
     bundle = Bundle.objects.get(code="430981-YJS-001")
-    parent = services.case_create(
-        actor=clerk,
+    return services.case_create(
+        actor=User.objects.get(username="chuangkou"),
         applicant=Applicant.objects.get(id_number="430981199503152021"),
         channel="window",
         bundle=bundle,
         form_data=bundle_answers(bundle),
         hall=Hall.objects.get(name="沅江市政务服务中心"),
     )
-    services.case_accept(actor=clerk, case=parent)
-    parent.refresh_from_db()
-    return parent
+
+
+@pytest.fixture
+def startup_bundle(startup_application) -> Case:
+    services.case_accept(actor=User.objects.get(username="chuangkou"), case=startup_application)
+    startup_application.refresh_from_db()
+    return startup_application
 
 
 BUNDLE_FORM = {
@@ -467,6 +471,22 @@ def test_a_bundle_gets_one_combined_notice_listing_each_item(startup_bundle, tmp
         f"{licence.department.name}办理中{reading_date(timezone.localtime(licence.promised_due).date())}"
         in text
     )
+
+
+@requires_poppler
+def test_a_bundle_supplement_names_fields_as_the_merged_form_shows_them(
+    startup_application, tmp_path
+):
+    services.case_request_supplement(
+        actor=User.objects.get(username="chuangkou"),
+        case=startup_application,
+        items=[{"kind": "field", "key": "company_name", "problem": "名称与核准的名称不一致"}],
+    )
+    startup_application.refresh_from_db()
+
+    text = text_of(render(startup_application, "supplement", 1, tmp_path))
+
+    assert "填报内容企业名称名称与核准的名称不一致" in text
 
 
 # --- the pages ------------------------------------------------------------------------------------
