@@ -530,6 +530,7 @@ def test_the_owner_sees_the_list_and_downloads_a_notice(client, world, accepted)
     assert pdf.content.startswith(b"%PDF-")
     assert pdf["Content-Disposition"].startswith("attachment;")
     assert quote(f"受理通知书-{accepted.number}.pdf", safe="") in pdf["Content-Disposition"]
+    assert f'filename="acceptance-{accepted.number}.pdf"' in pdf["Content-Disposition"]
 
 
 @pytest.mark.parametrize("who", ["clerk", "approver", "other_approver", "supervisor"])
