@@ -739,3 +739,18 @@ def test_open_a_business_bundle_at_the_window_and_the_credit_code_flows(demo):
     seal = children["公章刻制备案"]
     seal_page = text_of(client_for(User.objects.get(username="gongan")).get(f"/cases/{seal.pk}/"))
     assert f"由{licence.number}的办理结果填入“credit_code”：{code}" in seal_page
+
+
+def test_inbox_pages_by_due_date(world, monkeypatch):
+    first, second = accepted_case(world), accepted_case(world)
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 1)
+    approver = client_for(world.approver)
+
+    page_one = text_of(approver.get("/inbox/"))
+    [link] = re.findall(r'href="\?after=([^"]+)"', page_one)
+    page_two = text_of(approver.get(f"/inbox/?after={link}"))
+
+    # Both are due the same day: the older step comes first, the newer on the next page.
+    assert first.number in page_one and second.number not in page_one
+    assert second.number in page_two and first.number not in page_two
+    assert "下一页" not in page_two
