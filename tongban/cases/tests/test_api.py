@@ -804,6 +804,45 @@ def test_a_supervisor_who_only_reads_cannot_add_files(world):
     assert not Upload.objects.exists()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="services.case_create checks nobody for an online case started by staff: the case is "
+    "created, and the caller, who cannot see it, is answered 404",
+)
+def test_an_unrelated_approver_cannot_start_an_online_case_for_a_citizen(world):
+    response = post(
+        client_for(world.stranger),
+        "/cases",
+        {
+            "item": world.item.pk,
+            "channel": "online",
+            "applicant": {"id_number": world.applicant.id_number},
+            "form": FORM,
+            "submit": False,  # a draft needs no files, so nothing else stops it
+        },
+    )
+
+    assert response.status_code in (403, 422)
+    assert not Case.objects.exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="services.case_create does not check that the hall accepts for the item's region: "
+    "the case is created in the other county's sequence and the clerk cannot see it",
+)
+def test_a_window_cannot_start_a_case_for_an_item_its_hall_does_not_accept(world):
+    from tongban.org.tests.factories import CityFactory, CountyFactory, DepartmentFactory
+
+    elsewhere = CountyFactory(code="430921", name="南县", parent=CityFactory())
+    item = make_version(region=elsewhere, department=DepartmentFactory(region=elsewhere))
+
+    response = post(client_for(world.clerk), "/cases", window_payload(world, item=item.pk))
+
+    assert response.status_code in (403, 422)
+    assert not Case.objects.exists()
+
+
 # --- lists --------------------------------------------------------------------------------------
 
 
