@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -461,6 +462,11 @@ def case_list(request: AuthenticatedHttpRequest, params: Query[CaseListParams]) 
 )
 def inbox(request: AuthenticatedHttpRequest, params: Query[InboxParams]) -> dict:
     after = _cursor_in(params.after, str, int)
+    if after and after[0]:
+        try:
+            datetime.fromisoformat(after[0])
+        except ValueError:
+            raise ValidationError({"after": [_("翻页游标无效，请从第一页重新开始。")]}) from None
     rows = selectors.inbox_for(
         actor=request.user,
         department_id=params.department,

@@ -914,6 +914,11 @@ def test_the_case_list_filters_by_status_department_and_overdue(world):
         ({"limit": 101}, "limit", "不能大于 100。"),
         ({"after": "not-a-cursor"}, "after", "翻页游标无效，请从第一页重新开始。"),
         ({"after": "WyJ4Il0"}, "after", "翻页游标无效，请从第一页重新开始。"),  # ["x"]
+        (
+            {"after": "WyJ5ZXN0ZXJkYXkiLCAxXQ"},
+            "after",
+            "翻页游标无效，请从第一页重新开始。",
+        ),  # ["yesterday", 1]
         ({"overdue": "perhaps"}, "overdue", "请填写 true 或 false。"),
         ({"department": "市场"}, "department", "请填写整数。"),
         ({"status": "lost"}, "status", None),
