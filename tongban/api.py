@@ -19,12 +19,16 @@ from tongban.cases.services import CaseStateError
 from tongban.catalog.api import router as catalog_router
 from tongban.org.api import router as org_router
 from tongban.org.services import PermissionDeniedError
+from tongban.org.tokens import ApiTokenAuth
 
 api = NinjaAPI(
     title="通办 tongban API",
     version="1",
-    description="一网通办平台接口。所有接口需登录，返回的数据按调用者的角色范围限定。",
-    auth=django_auth,
+    description=(
+        "一网通办平台接口。所有接口需登录（浏览器会话）或在 Authorization 头中提供接口令牌"
+        "（Bearer，由 tongban token create 生成），返回的数据按调用者的角色范围限定。"
+    ),
+    auth=[ApiTokenAuth(), django_auth],
     urls_namespace="api",
 )
 api.add_router("/org", org_router)

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "tongban.timelimits",
     "tongban.catalog",
     "tongban.cases",
+    "tongban.webhooks",
     "tongban.web",
 ]
 
@@ -189,6 +190,12 @@ SMS_BACKEND = env("SMS_BACKEND", "tongban.core.sms.LogBackend")
 
 # The event log is sealed into checkpoints this often by the worker's scheduler.
 EVENT_SEAL_INTERVAL_SECONDS = env_int("EVENT_SEAL_INTERVAL_SECONDS", 300)
+
+# Outgoing webhooks (docs/webhooks.md): attempts per round before a delivery is failed, how long
+# one POST may take, and how often the worker sends retries that have come due.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+WEBHOOK_RETRY_SWEEP_SECONDS = env_int("WEBHOOK_RETRY_SWEEP_SECONDS", 60)
 
 # The catalogue audit: the time-limit compression (1 − promised/legal) every item should reach, how
 # many days a guide may go unreviewed, and how many times other regions' median limit is an outlier.

@@ -8,6 +8,7 @@ urlpatterns = [
     path("org/", include("tongban.org.urls")),
     path("calendar/", include("tongban.timelimits.urls")),
     path("items/", include("tongban.catalog.urls")),
+    path("webhooks/", include("tongban.webhooks.urls")),
     path("", include("tongban.cases.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.apps import apps
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -67,8 +66,6 @@ def case_event_on_commit(*, case: Any, event: Event) -> None:
 
     department_ids = case_department_ids(case)
     if not department_ids:
-        return
-    if not apps.is_installed("tongban.webhooks"):
         return
     from tongban.org.models import Department
     from tongban.webhooks.services import webhooks_enqueue

@@ -30,8 +30,17 @@ def _enqueue_seal() -> object:
     return seal_event_log.enqueue()
 
 
+def _enqueue_webhooks_retry() -> object:
+    from tongban.webhooks.tasks import retry_due_webhooks
+
+    return retry_due_webhooks.enqueue()
+
+
 PERIODIC_TASKS: list[Periodic] = [
     Periodic("seal_event_log", lambda: settings.EVENT_SEAL_INTERVAL_SECONDS, _enqueue_seal),
+    Periodic(
+        "webhooks_retry_due", lambda: settings.WEBHOOK_RETRY_SWEEP_SECONDS, _enqueue_webhooks_retry
+    ),
 ]
 
 

@@ -13,11 +13,12 @@ from tongban.cases.models import Case, CaseMaterial, MaterialStatus
 from tongban.cases.selectors import card_of, case_timeline, inbox_for
 from tongban.cases.workflow import CaseStatus, StepStatus
 from tongban.core.eventlog import verify_event_log
+from tongban.org.models import Role
 from tongban.org.services import PermissionDeniedError
 from tongban.timelimits.clock import Card
 from tongban.timelimits.selectors import calendar_for
 
-from .factories import FORM, make_world
+from .factories import FORM, make_world, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -356,3 +357,27 @@ def test_a_material_named_in_the_supplement_notice_needs_a_new_file(world):
     services.case_supplement_submit(actor=world.citizen, case=case)
     case.refresh_from_db()
     assert case.status == CaseStatus.SUBMITTED and case.visits == 0
+
+
+def test_department_systems_receive_the_case_events_of_their_department(world):
+    from tongban.webhooks.models import WebhookDelivery
+    from tongban.webhooks.services import webhook_endpoint_create
+
+    endpoint = webhook_endpoint_create(
+        department=world.other,
+        name="消防审批系统",
+        url="http://127.0.0.1:9/hook",
+        actor=staff(Role.SYSADMIN),
+        kinds=["case.steps_started", "case.completed"],
+    )
+    case = window_case(world)
+    services.case_accept(actor=world.clerk, case=case)
+    # 消防 holds a step of the case from acceptance on, so its system follows the case from then.
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 1
+    [review] = active(case)
+    services.step_pass(actor=world.approver, step=review, opinion="通过")
+    # The parallel stage reaches 消防: its system hears of it without anyone typing the case twice.
+    delivery = WebhookDelivery.objects.filter(endpoint=endpoint).latest("created_at")
+    assert delivery.event_kind == "case.steps_started"
+    assert delivery.body["case"]["number"] == case.number
+    assert "部门意见" in [s["name"] for s in delivery.body["payload"]["steps"]]
