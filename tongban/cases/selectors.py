@@ -201,10 +201,8 @@ def case_department_ids(case: Case) -> set[int]:
 
 
 def case_webhook_body(*, case: Case, event: Event) -> dict[str, Any]:
+    """The data of a case event for department systems (the webhook envelope names the event)."""
     return {
-        "event": event.kind,
-        "event_id": event.pk,
-        "occurred_at": event.occurred_at.isoformat(),
         "case": {
             "id": case.pk,
             "number": case.number,

@@ -379,5 +379,7 @@ def test_department_systems_receive_the_case_events_of_their_department(world):
     # The parallel stage reaches 消防: its system hears of it without anyone typing the case twice.
     delivery = WebhookDelivery.objects.filter(endpoint=endpoint).latest("created_at")
     assert delivery.event_kind == "case.steps_started"
-    assert delivery.body["case"]["number"] == case.number
-    assert "部门意见" in [s["name"] for s in delivery.body["payload"]["steps"]]
+    assert delivery.body["event"]["kind"] == "case.steps_started"
+    data = delivery.body["data"]
+    assert data["case"]["number"] == case.number
+    assert "部门意见" in [s["name"] for s in data["payload"]["steps"]]
