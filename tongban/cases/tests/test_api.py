@@ -396,6 +396,24 @@ def test_an_unexpected_failure_is_a_logged_json_500(world, monkeypatch, caplog):
     assert "the database went away" in caplog.text
 
 
+def test_djangos_own_refusals_keep_their_status_in_json(world, monkeypatch):
+    from django.core.exceptions import PermissionDenied, SuspiciousOperation
+
+    case = window_case(world)
+    clerk = client_for(world.clerk)
+    for error, status, message in (
+        (PermissionDenied, 403, "您无权进行此操作。"),
+        (SuspiciousOperation, 400, "请求无效。"),
+    ):
+
+        def refuse(exc: type[Exception] = error, **kwargs: Any) -> None:
+            raise exc()
+
+        monkeypatch.setattr("tongban.cases.selectors.case_get_by_number_visible", refuse)
+        response = get(clerk, f"/cases/{case.number}")
+        assert (response.status_code, response.json()) == (status, {"detail": message})
+
+
 # --- bad input at every door -------------------------------------------------------------------
 
 
