@@ -180,6 +180,38 @@ def measure(*, approver_id: int, database_url: str, runs: int) -> dict[str, Any]
     }
 
 
+def profile_page(*, approver_id: int, count: int, later: bool) -> None:
+    """Where a page's time goes: COUNT page loads under cProfile, the biggest parts listed."""
+    import cProfile
+    import io
+    import pstats
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from tongban.org.models import User
+
+    _route, url = inbox_url()
+    if later:
+        url += "?" + urlencode({"after": f"{timezone.now().isoformat()}|0"})
+    client = Client()
+    client.force_login(User.objects.get(pk=approver_id))
+    client.get(url, secure=True)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(count):
+        client.get(url, secure=True)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(
+        r"(tongban/|django/template/base.py.*render\b|django/db/models/query.py.*_fetch_all)", 25
+    )
+    stats.sort_stats("tottime").print_stats(12)
+    print(f"\n== profile of {count} loads of {url}")
+    print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
+
+
 def report(label: str, counts: dict[str, int], seconds: float, result: dict[str, Any]) -> None:
     print(f"\n== {label}: {counts['cases_case']:,} cases, {counts['cases_step']:,} steps")
     own = counts["active steps of the approver's department"]
@@ -239,6 +271,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--port", type=int, default=0, help="PostgreSQL port (default: a free one)")
     parser.add_argument("--show-sql", action="store_true", help="print the statements and the plan")
+    parser.add_argument(
+        "--profile", type=int, default=0, help="profile N page loads at the large size"
+    )
     args = parser.parse_args()
 
     with throwaway_postgres(args.port or free_port()) as database_url:
@@ -273,6 +308,9 @@ def main() -> None:
                 print(result["later_plan"])
                 print("\n".join(result["page_queries"]))
             results.append(result)
+            if args.profile and label == "large":
+                profile_page(approver_id=approver_id, count=args.profile, later=False)
+                profile_page(approver_id=approver_id, count=args.profile, later=True)
 
         small = [results[0], results[2]]
         large = results[1]
