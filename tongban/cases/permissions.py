@@ -21,7 +21,7 @@ from tongban.org.models import AccountKind, Region, Role
 from tongban.org.permissions import REGION_WIDE_ROLES, assignments_of
 
 from .models import Case, Step
-from .workflow import UNANSWERED_STATUSES, StepStatus
+from .workflow import CaseStatus, StepStatus
 
 
 def _department_ids(user: Any, *roles: str) -> set[int]:
@@ -49,6 +49,12 @@ def case_scope(user: Any) -> Q | None:
         return None
     if user.kind == AccountKind.APPLICANT:
         return Q(applicant__account=user)
+    scope = _staff_scope(user)
+    # A draft is the applicant's alone until it is submitted: staff never see it or its files.
+    return None if scope is None else scope & ~Q(status=CaseStatus.DRAFT)
+
+
+def _staff_scope(user: Any) -> Q | None:
     conditions: list[Q] = []
     clerk = _clerk_region_condition(user)
     if clerk is not None:
@@ -81,13 +87,29 @@ def can_answer(user: Any, case: Case) -> bool:
     clerk = _clerk_region_condition(user)
     if clerk is not None and Case.objects.filter(clerk, pk=case.pk).exists():
         return True
-    if case.status in UNANSWERED_STATUSES or case.channel == "online":
+    if case.channel == "online":
         departments = _department_ids(user, Role.APPROVER, Role.DEPARTMENT_HEAD)
         if case.department_id in departments:
             return True
         if case.is_bundle:
             return case.children.filter(department_id__in=departments).exists()
     return False
+
+
+def hall_accepts_for(hall: Any, region: Region) -> bool:
+    """A hall accepts for its own region's subtree and for the regions above it (a town centre
+    takes county items), as department_scope reads it for clerks."""
+    code = hall.region.code
+    return region.code.startswith(code) or region.code in Region.lineage_codes(code)
+
+
+def can_start_online_for(user: Any, region: Region, department_ids: set[int]) -> bool:
+    if _department_ids(user, Role.APPROVER, Role.DEPARTMENT_HEAD) & department_ids:
+        return True
+    return any(
+        a.role == Role.WINDOW_CLERK and a.hall is not None and hall_accepts_for(a.hall, region)
+        for a in assignments_of(user)
+    )
 
 
 def can_handle_step(user: Any, step: Step) -> bool:

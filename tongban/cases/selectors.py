@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from tongban.core.models import Event
@@ -168,9 +168,10 @@ def inbox_for(
         else:
             rows = rows.filter(due__isnull=True, pk__gt=last_id)
     return list(
-        rows.select_related("case__applicant", "case__region", "department").order_by("due", "pk")[
-            :limit
-        ]
+        rows.select_related("case__applicant", "case__region", "department")
+        # NULLS LAST on both databases: a suspended case's steps (no due date) come at the end,
+        # where the keyset condition above expects them.
+        .order_by(F("due").asc(nulls_last=True), "pk")[:limit]
     )
 
 

@@ -307,11 +307,29 @@ def case_create(
             any(a.role == Role.WINDOW_CLERK and a.hall_id == hall.pk for a in _assignments(actor)),
             _("只有本大厅的窗口人员可以在窗口受理。"),
         )
-    elif getattr(actor, "kind", None) == "applicant":
-        _require(applicant.account_id == actor.pk, _("只能为本人名下的申请人提交申请。"))
-    data = dict(form_data or {})
     head_version = target.version
     region = head_version.item.region if head_version else target.bundle.region  # type: ignore[union-attr]
+    if channel == Channel.WINDOW:
+        assert hall is not None
+        if not permissions.hall_accepts_for(hall, region):
+            raise ValidationError(
+                {"item": [_("本大厅不受理%(region)s的事项。") % {"region": region.name}]}
+            )
+    elif getattr(actor, "kind", None) == "applicant":
+        _require(applicant.account_id == actor.pk, _("只能为本人名下的申请人提交申请。"))
+    else:
+        # Online on a citizen's behalf: a department system (or its staff) of the item, or a
+        # window clerk whose hall accepts for the region — never an unrelated office.
+        departments = (
+            {head_version.item.department_id}
+            if head_version
+            else {v.item.department_id for _m, v in target.members}
+        )
+        _require(
+            permissions.can_start_online_for(actor, region, departments),
+            _("您无权为申请人提交该事项的网上申请。"),
+        )
+    data = dict(form_data or {})
     now = timezone.now()
     number = case_number_next(region_code=region.code, day=timezone.localdate(now))
     with transaction.atomic():
@@ -411,6 +429,10 @@ def upload_add(
     sniffed = sniff_upload(name=name, content=content)
     with transaction.atomic():
         case = _locked(case)
+        _require(
+            permissions.can_withdraw(actor, case) or permissions.can_conclude(actor, case),
+            _("您无权为该办件上传材料。"),
+        )
         if case.status not in (
             CaseStatus.DRAFT,
             CaseStatus.SUPPLEMENT,
@@ -1070,10 +1092,12 @@ def step_decide(
     step: Step,
     approve: bool,
     reason: str = "",
+    basis: str = "",
     outputs: Mapping[str, Any] | None = None,
     result_number: str = "",
 ) -> Case:
-    """The department head decides: 准予 (the remaining steps, e.g. 制证, follow) or 不予许可."""
+    """The department head decides: 准予 (the remaining steps, e.g. 制证, follow) or 不予许可
+    with its reason and, where given, its legal basis (printed on the decision)."""
     if not approve and not reason.strip():
         raise ValidationError({"reason": [_("不予许可须写明理由。")]})
     with transaction.atomic():
@@ -1108,6 +1132,7 @@ def step_decide(
         else:
             _finish(step, StepStatus.PASSED, actor=actor, opinion=reason.strip(), now=now, cal=cal)
             case.decision_reason = reason.strip()
+            case.refusal_basis = basis.strip()
             _conclude(case, actor=actor, approved=False, now=now)
     return case
 
@@ -1406,7 +1431,8 @@ def case_deliver(*, actor: Any, case: Case, method: str, detail: str = "") -> Ca
         _require(permissions.can_conclude(actor, case), _("您无权办理该办件的送达。"))
         if case.parent_id is not None:
             raise ValidationError(_("一件事的结果由主件统一送达。"))
-        if case.status != CaseStatus.COMPLETED:
+        served_only = case.status in (CaseStatus.DENIED, CaseStatus.REFUSED)
+        if case.status != CaseStatus.COMPLETED and not (served_only and not case.delivered_at):
             raise _state_error(case, _("送达"))
         now = timezone.now()
         case.delivery_method = method
@@ -1416,6 +1442,16 @@ def case_deliver(*, actor: Any, case: Case, method: str, detail: str = "") -> Ca
         case.delivered_at = now
         if method == DeliveryMethod.WINDOW:
             _visit(case, "pickup")
+        if served_only:
+            # A refusal or denial is served too (送达回证); the case keeps its final status.
+            case.save()
+            _event(
+                case,
+                "served",
+                actor,
+                {"method": method, "detail": case.delivery_detail, "visit": method == "window"},
+            )
+            return case
         _move(
             case,
             CaseStatus.DELIVERED,

@@ -632,8 +632,21 @@ def test_the_owner_downloads_the_file_as_an_attachment_of_its_sniffed_type(clien
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
-def test_the_implementing_department_downloads_the_file(client, world, upload):
+def test_the_implementing_department_downloads_the_file_once_submitted(client, world, upload):
     client.force_login(world.approver)
+    # A draft is the applicant's alone: its files are not the office's to read yet.
+    assert client.get(file_url(upload)).status_code == 404
+    for material in upload.case.materials.exclude(
+        pk__in=upload.case.materials.filter(uploads=upload)
+    ):
+        services.upload_add(
+            actor=world.citizen,
+            case=upload.case,
+            material=material,
+            name="a.pdf",
+            content=PDF_BYTES,
+        )
+    services.case_submit(actor=world.citizen, case=upload.case)
 
     assert client.get(file_url(upload)).status_code == 200
 
