@@ -359,6 +359,7 @@ def _case_out(case: Case) -> dict[str, Any]:
         "commitment": case.commitment,
         "decision": case.decision,
         "decision_reason": case.decision_reason,
+        "basis": case.refusal_basis,
         "result_name": case.result_name,
         "result_number": case.result_number,
         "outputs": case.outputs,
@@ -776,6 +777,7 @@ def step_decide(
         step=_step(case, step_id),
         approve=payload.approve,
         reason=payload.reason,
+        basis=payload.basis,
         outputs=payload.outputs,
         result_number=payload.result_number,
     )

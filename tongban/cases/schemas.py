@@ -123,6 +123,7 @@ class StepReturnIn(Schema):
 class StepDecideIn(Schema):
     approve: bool
     reason: str = Field("", max_length=TEXT)
+    basis: str = Field("", max_length=TEXT, description="不予许可的法律依据（印在决定书上）")
     outputs: dict[str, str] | None = Field(None, description="办理结果数据，供一件事的后续事项使用")
     result_number: str = Field("", max_length=60, description="结果文号")
 
@@ -278,6 +279,7 @@ class CaseOut(Schema):
     commitment: bool
     decision: str
     decision_reason: str
+    basis: str = Field(description="不予受理或不予许可的法律依据")
     result_name: str
     result_number: str
     outputs: dict[str, Any]

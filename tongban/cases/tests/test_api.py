@@ -265,6 +265,58 @@ def _file(name: str, content: bytes) -> Any:
     return SimpleUploadedFile(name, content)
 
 
+def test_a_denial_carries_its_reason_and_legal_basis(world):
+    head = client_for(world.head)
+    case = accepted_case(world)
+    for _stage in range(2):  # 审查, then the two parallel steps: the decision step is next
+        for step in Step.objects.filter(case=case, status=StepStatus.ACTIVE):
+            by_other = step.department_id == world.other.pk
+            actor = world.other_approver if by_other else world.approver
+            services.step_pass(actor=actor, step=step, opinion="同意")
+    decision = active_step(get(head, f"/cases/{case.number}").json(), "决定")
+
+    denied = post(
+        head,
+        f"/cases/{case.number}/steps/{decision['id']}/decide",
+        {
+            "approve": False,
+            "reason": "经营场所不符合要求",
+            "basis": "《食品经营许可管理办法》第十一条",
+        },
+    )
+
+    assert denied.status_code == 200, denied.content
+    body = denied.json()
+    assert (body["status"], body["decision"]) == ("denied", "denied")
+    assert body["decision_reason"] == "经营场所不符合要求"
+    assert body["basis"] == "《食品经营许可管理办法》第十一条"
+
+
+def test_a_department_system_acts_with_its_bearer_token_without_a_csrf_cookie(world):
+    from tongban.org.tokens import api_token_create
+
+    case = accepted_case(world)
+    _token_row, token = api_token_create(user=world.approver, name="市场监管业务系统")
+    review = Step.objects.get(case=case, status=StepStatus.ACTIVE)
+    system = Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {token}"})
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world.approver)
+    path = f"/api/v1/cases/{case.number}/steps/{review.pk}/pass"
+
+    refused = browser.post(path, {"opinion": "同意"}, content_type="application/json")
+    passed = system.post(path, {"opinion": "同意"}, content_type="application/json")
+
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "CSRF 校验失败：请刷新页面后重试；程序调用请使用接口令牌。"}
+    assert passed.status_code == 200, passed.content
+    assert next(s for s in passed.json()["steps"] if s["id"] == review.pk)["status"] == "passed"
+    event = next(e for e in passed.json()["events"] if e["kind"] == "case.step_passed")
+    assert event["actor"] == world.approver.display_name
+    assert system.get(f"/api/v1/cases/{window_case(world).number}").status_code == 200
+    stranger = Client(headers={"Authorization": "Bearer tb_00000000_forged"})
+    assert stranger.get(f"/api/v1/cases/{case.number}").status_code == 401
+
+
 def test_refusal_denial_withdrawal_termination_and_the_post_check(world):
     clerk, approver, head = (
         client_for(world.clerk),
@@ -278,6 +330,7 @@ def test_refusal_denial_withdrawal_termination_and_the_post_check(world):
         {"reason": "不属于本机关职权", "basis": "行政许可法第三十二条"},
     )
     assert response.status_code == 200 and response.json()["status"] == "refused"
+    assert response.json()["basis"] == "行政许可法第三十二条"
 
     denied = accepted_case(world)
     body = get(approver, f"/cases/{denied.number}").json()
@@ -805,10 +858,6 @@ def test_disguised_oversize_and_missing_files_are_refused(world, settings):
     assert CaseMaterial.objects.get(pk=material.pk).uploads.count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.upload_add checks no permission: anyone who can see a case can add files",
-)
 def test_a_supervisor_who_only_reads_cannot_add_files(world):
     case = window_case(world)
     material = case.materials.first()
@@ -819,14 +868,10 @@ def test_a_supervisor_who_only_reads_cannot_add_files(world):
     )
 
     assert response.status_code == 403
+    assert response.json() == {"detail": "您无权为该办件上传材料。"}
     assert not Upload.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.case_create checks nobody for an online case started by staff: the case is "
-    "created, and the caller, who cannot see it, is answered 404",
-)
 def test_an_unrelated_approver_cannot_start_an_online_case_for_a_citizen(world):
     response = post(
         client_for(world.stranger),
@@ -840,15 +885,11 @@ def test_an_unrelated_approver_cannot_start_an_online_case_for_a_citizen(world):
         },
     )
 
-    assert response.status_code in (403, 422)
+    assert response.status_code == 403
+    assert response.json() == {"detail": "您无权为申请人提交该事项的网上申请。"}
     assert not Case.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.case_create does not check that the hall accepts for the item's region: "
-    "the case is created in the other county's sequence and the clerk cannot see it",
-)
 def test_a_window_cannot_start_a_case_for_an_item_its_hall_does_not_accept(world):
     from tongban.org.tests.factories import CityFactory, CountyFactory, DepartmentFactory
 
@@ -857,7 +898,8 @@ def test_a_window_cannot_start_a_case_for_an_item_its_hall_does_not_accept(world
 
     response = post(client_for(world.clerk), "/cases", window_payload(world, item=item.pk))
 
-    assert response.status_code in (403, 422)
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"item": ["本大厅不受理南县的事项。"]}
     assert not Case.objects.exists()
 
 
@@ -956,12 +998,6 @@ def test_bad_list_parameters_name_the_parameter(world, params, field, message):
             assert errors[field] == [message]
 
 
-@pytest.mark.xfail(
-    connection.vendor == "sqlite",
-    strict=True,
-    reason="selectors.inbox_for orders by due with NULLs first on SQLite and its cursor "
-    "re-adds every NULL-due step after each page",
-)
 def test_the_inbox_pages_by_due_date_and_keeps_suspended_steps_last(world):
     cases = [accepted_case(world) for _ in range(5)]
     services.case_suspend(
