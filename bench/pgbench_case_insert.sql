@@ -26,7 +26,7 @@ INSERT INTO cases_case (
     applicant_id, created_by_id, department_id, hall_id, region_id, version_id)
 VALUES (
     :region_code::text || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
-        || lpad(:last::text, 5, '0'),
+        || lpad(:last::text, greatest(5, length(:last::text)), '0'),
     upper(substr(md5(random()::text), 1, 8)),
     '食品经营许可', 'window', 'submitted',
     '{"name": "王五", "mobile": "13800138000"}'::jsonb, '{}'::jsonb,
