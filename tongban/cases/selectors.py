@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tongban.core.models import Event
 from tongban.core.selectors import event_list_for
+from tongban.timelimits.calendar import WorkCalendar
 from tongban.timelimits.clock import Card
 from tongban.timelimits.selectors import calendar_for
 
@@ -27,16 +28,22 @@ PAGE_SIZE = 50
 
 
 def card_of(
-    due: datetime | None, *, region: Any = None, at: datetime | None = None, yellow_days: int = 1
+    due: datetime | None,
+    *,
+    region: Any = None,
+    at: datetime | None = None,
+    yellow_days: int = 1,
+    calendar: WorkCalendar | None = None,
 ) -> Card | None:
     """Green / yellow / red from a stored due date (DESIGN §4): red past it, yellow on its last
-    working day(s), green before. None when there is no running clock."""
+    working day(s), green before. None when there is no running clock. Pass `calendar` when
+    colouring many rows of one region: looking it up costs a query."""
     if due is None:
         return None
     at = at or timezone.now()
     if at > due:
         return Card.RED
-    calendar = calendar_for(region)
+    calendar = calendar or calendar_for(region)
     left = calendar.working_days_between(timezone.localdate(at), timezone.localtime(due).date())
     return Card.YELLOW if left < yellow_days else Card.GREEN
 
@@ -479,25 +486,18 @@ def step_card(*, step: Step, region: Any) -> str | None:
 
 
 def page_cards(*, dues: list[tuple[datetime | None, int]]) -> list[str | None]:
-    """card_of for a page of rows given as (due, region id): the same rule, with one calendar per
-    region for the whole page instead of a calendar lookup (a query) per row."""
+    """card_of for a page of rows given as (due, region id), with one calendar per region."""
     from tongban.org.models import Region
 
     regions = {r.pk: r for r in Region.objects.filter(pk__in={rid for _due, rid in dues})}
-    calendars: dict[int, Any] = {}
+    calendars: dict[int, WorkCalendar] = {}
     now = timezone.now()
-    today = timezone.localdate(now)
     cards: list[str | None] = []
     for due, region_id in dues:
-        if due is None:
-            cards.append(None)
-        elif now > due:
-            cards.append(Card.RED.value)
-        else:
-            if region_id not in calendars:
-                calendars[region_id] = calendar_for(regions.get(region_id))
-            left = calendars[region_id].working_days_between(today, timezone.localtime(due).date())
-            cards.append(Card.YELLOW.value if left < 1 else Card.GREEN.value)
+        if due is not None and region_id not in calendars:
+            calendars[region_id] = calendar_for(regions.get(region_id))
+        card = card_of(due, at=now, calendar=calendars.get(region_id))
+        cards.append(card.value if card else None)
     return cards
 
 
@@ -654,3 +654,249 @@ def name_masked(name: str) -> str:
     """王五 → 王*: the public tracking page shows who applied without saying it."""
     name = name.strip()
     return f"{name[:1]}{'*' * max(len(name) - 1, 1)}" if name else ""
+
+
+# --- supervision ---
+
+
+@dataclass(frozen=True)
+class CardClockRows:
+    """The open rows one card clock runs on (item cases or active steps of the given departments),
+    the field holding their due date, and the field naming the region whose calendar counts."""
+
+    rows: QuerySet[Any]
+    due: str
+    region: str
+    # Rows of the scope whose clock is paused by a special procedure (no due date): 挂起.
+    paused: Q | None
+
+
+def card_clock_rows(
+    *, clock: str, department_ids: Any = None, item_id: int | None = None
+) -> CardClockRows:
+    """Rows for the supervision board and sweep. A bundle's parent has no department and is not
+    counted: its children (one per item) carry the cards. `department_ids` None means all."""
+    if clock == "step":
+        steps = Step.objects.filter(status=StepStatus.ACTIVE)
+        if department_ids is not None:
+            steps = steps.filter(department_id__in=department_ids)
+        if item_id is not None:
+            steps = steps.filter(case__version__item_id=item_id)
+        return CardClockRows(steps, "due", "case__region_id", Q(due__isnull=True))
+    cases = Case.objects.all()
+    if department_ids is not None:
+        cases = cases.filter(department_id__in=department_ids)
+    else:
+        cases = cases.filter(department_id__isnull=False)
+    if item_id is not None:
+        cases = cases.filter(version__item_id=item_id)
+    if clock == "prereview":
+        return CardClockRows(cases.filter(status=CaseStatus.SUBMITTED), "prereview_due", "region_id", None)
+    if clock == "tolerance":
+        rows = cases.filter(status__in=IN_PROGRESS_STATUSES, tolerance_due__isnull=False)
+        return CardClockRows(rows, "tolerance_due", "region_id", None)
+    field = {"promised": "promised_due", "legal": "legal_due"}[clock]
+    # Suspended cases have no due date while the procedure runs (the clock is stopped).
+    rows = cases.filter(status__in=IN_PROGRESS_STATUSES)
+    return CardClockRows(rows, field, "region_id", Q(status=CaseStatus.SUSPENDED))
+
+
+def card_most_overdue(
+    *, clock: str, department_ids: list[int], at: datetime, item_id: int | None = None, limit: int = 50
+) -> list[tuple[int, datetime]]:
+    """(id, due) of the `limit` rows furthest past due, oldest due first.
+
+    On PostgreSQL each department's overdue rows are read from its own index range (at most `limit`
+    rows each, UNION ALL) and merged: ordering all departments' overdue rows together would read
+    every overdue row of the region first. SQLite cannot order inside a UNION; there the plain
+    ordered query answers (its databases are small).
+    """
+    from django.db import connection
+
+    if not department_ids:
+        return []
+    source = card_clock_rows(clock=clock, department_ids=department_ids, item_id=item_id)
+    overdue = source.rows.filter(**{f"{source.due}__lt": at})
+    order = (source.due, "pk")
+    if connection.vendor != "postgresql" or len(department_ids) == 1:
+        return list(overdue.order_by(*order).values_list("pk", source.due)[:limit])
+    parts = [
+        overdue.filter(department_id=d).order_by(*order).values_list("pk", source.due)[:limit]
+        for d in department_ids
+    ]
+    merged = parts[0].union(*parts[1:], all=True).order_by(*order)[:limit]
+    return list(merged)
+
+
+def card_cases_of(*, case_ids: list[int]) -> dict[int, Case]:
+    rows = Case.objects.filter(pk__in=case_ids).select_related("department", "region")
+    return {case.pk: case for case in rows}
+
+
+def card_steps_of(*, step_ids: list[int]) -> dict[int, Step]:
+    rows = Step.objects.filter(pk__in=step_ids).select_related(
+        "department", "case__department", "case__region"
+    )
+    return {step.pk: step for step in rows}
+
+
+def card_active_steps_of(*, case_ids: list[int]) -> dict[int, list[Step]]:
+    """The steps holding each case now (parallel steps: several)."""
+    holders: dict[int, list[Step]] = {}
+    rows = Step.objects.filter(case_id__in=case_ids, status=StepStatus.ACTIVE)
+    for step in rows.select_related("department").order_by("order"):
+        holders.setdefault(step.case_id, []).append(step)
+    return holders
+
+
+@dataclass(frozen=True)
+class QuarterFigures:
+    """A department's cases in a period: handled (open at some time in it), completed in it, and
+    completed on or before their promised due date."""
+
+    handled: int
+    completed: int
+    on_time: int
+
+
+def case_period_figures(
+    *, department_ids: list[int], start: datetime, end: datetime
+) -> dict[int, QuarterFigures]:
+    from django.db.models import Count
+
+    handled = (
+        Case.objects.filter(department_id__in=department_ids, accepted_at__lt=end)
+        .filter(
+            Q(completed_at__gte=start)
+            | Q(completed_at__isnull=True, closed_at__isnull=True)
+            | Q(completed_at__isnull=True, closed_at__gte=start)
+        )
+        .values("department_id")
+        .annotate(n=Count("pk"))
+    )
+    completed = (
+        Case.objects.filter(
+            department_id__in=department_ids, completed_at__gte=start, completed_at__lt=end
+        )
+        .values("department_id")
+        .annotate(
+            n=Count("pk"),
+            on_time=Count("pk", filter=Q(completed_at__lte=F("promised_due"))),
+        )
+    )
+    figures = {d: [0, 0, 0] for d in department_ids}
+    for row in handled:
+        figures[row["department_id"]][0] = row["n"]
+    for row in completed:
+        figures[row["department_id"]][1] = row["n"]
+        figures[row["department_id"]][2] = row["on_time"]
+    return {d: QuarterFigures(*values) for d, values in figures.items()}
+
+
+def case_visible_for_directive(*, actor: Any, case_id: int) -> Case | None:
+    """A case the actor may see, for a directive about it (None: a 404)."""
+    return cases_visible_to(actor).select_related("department", "region").filter(pk=case_id).first()
+
+
+# --- calendar warnings ---
+
+
+def case_uncovered_years(*, case: Case) -> list[int]:
+    """Years of the case's stored due dates (and its active steps', and for a bundle its parts')
+    that no holiday table covers: those dates were counted Monday to Friday, and the pages must
+    say so (DESIGN §4). Stored dates are only recomputed at the case's next clock event."""
+    from tongban.timelimits.selectors import covered_years
+
+    cases = [case, *case_parts_of(case=case)]
+    dues = [d for c in cases for d in (c.promised_due, c.legal_due, c.prereview_due) if d]
+    dues += [
+        d
+        for d in Step.objects.filter(case__in=cases, status=StepStatus.ACTIVE).values_list(
+            "due", flat=True
+        )
+        if d
+    ]
+    years = {timezone.localtime(d).year for d in dues}
+    return sorted(years - covered_years())
+
+
+# --- reviews ---
+
+
+def review_case_get(*, case_id: int) -> Case | None:
+    """A case as the 好差评 services read it (applicant, region, department), by id."""
+    return (
+        Case.objects.select_related("applicant", "region", "department")
+        .filter(pk=case_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ReviewCaseFacts:
+    """What tracing (溯源) matches on: the case's department, item and the staff who handled it."""
+
+    number: str
+    title: str
+    department_id: int | None
+    item_id: int | None
+    # The case's creator (the window clerk) and each step's handler.
+    staff_ids: frozenset[int]
+    created_by_id: int | None
+    # Step id (as text) and step name → who handled it, for a card naming its step.
+    step_handlers: dict[str, int]
+
+
+def review_case_facts(*, case_ids: list[int]) -> dict[int, ReviewCaseFacts]:
+    rows = Case.objects.filter(pk__in=case_ids).values_list(
+        "pk", "number", "title", "department_id", "version__item_id", "created_by_id"
+    )
+    handlers: dict[int, dict[str, int]] = {}
+    for case_id, step_id, name, handled_by in Step.objects.filter(
+        case_id__in=case_ids, handled_by__isnull=False
+    ).values_list("case_id", "pk", "name", "handled_by_id"):
+        handlers.setdefault(case_id, {}).update({str(step_id): handled_by, name: handled_by})
+    facts = {}
+    for pk, number, title, department_id, item_id, created_by in rows:
+        steps = handlers.get(pk, {})
+        staff = set(steps.values())
+        if created_by:
+            staff.add(created_by)
+        facts[pk] = ReviewCaseFacts(
+            number, title, department_id, item_id, frozenset(staff), created_by, steps
+        )
+    return facts
+
+
+CARD_EVENT_KINDS = ("case.card_yellow", "case.card_red", "case.legal_overdue")
+
+
+def review_card_events(
+    *, region_code: str, start: datetime, end: datetime
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """(case id, kind, payload) of the yellow/red card events on cases of a region's subtree."""
+    events = Event.objects.filter(
+        subject_type="cases.case",
+        kind__in=CARD_EVENT_KINDS,
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+    ).values_list("subject_id", "kind", "payload")
+    rows = [(int(subject_id), kind, payload or {}) for subject_id, kind, payload in events]
+    in_region = set(
+        Case.objects.filter(
+            pk__in={case_id for case_id, _kind, _payload in rows},
+            region__code__startswith=region_code,
+        ).values_list("pk", flat=True)
+    )
+    return [row for row in rows if row[0] in in_region]
+
+
+def review_cases_overdue_now(*, region_code: str, at: datetime | None = None) -> list[int]:
+    """Open cases of a region's subtree past their promised due date now (a red card today)."""
+    return list(
+        Case.objects.filter(
+            region__code__startswith=region_code,
+            status__in=IN_PROGRESS_STATUSES,
+            promised_due__lt=at or timezone.now(),
+        ).values_list("pk", flat=True)
+    )

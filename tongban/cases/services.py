@@ -329,6 +329,9 @@ def case_create(
             permissions.can_start_online_for(actor, region, departments),
             _("您无权为申请人提交该事项的网上申请。"),
         )
+    if not submit and getattr(actor, "kind", None) != "applicant":
+        # A draft is the applicant's own workspace, which staff never see (permissions.case_scope).
+        raise ValidationError({"submit": [_("工作人员代为申请须直接提交，不能保存为草稿。")]})
     data = dict(form_data or {})
     now = timezone.now()
     number = case_number_next(region_code=region.code, day=timezone.localdate(now))

@@ -903,11 +903,6 @@ def test_a_window_cannot_start_a_case_for_an_item_its_hall_does_not_accept(world
     assert not Case.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.case_create lets staff save a draft (submit=False), but drafts are now the "
-    "applicant's alone: the draft is created and its creator is answered 404",
-)
 @pytest.mark.parametrize("channel", ["window", "online"])
 def test_staff_cannot_leave_a_draft_nobody_on_staff_can_see(world, channel):
     payload = (
