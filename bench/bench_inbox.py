@@ -325,6 +325,12 @@ def main() -> None:
             f"{small_rate:.1f} pages/s at {args.small:,} (mean of before and after): "
             f"{large['pages_per_second'] / small_rate:.2f}× (required ≥ 0.8×)"
         )
+        later_small = statistics.mean(len(r["later"]) / sum(r["later"]) for r in small)
+        later_large = len(large["later"]) / sum(large["later"])
+        print(
+            f"page of steps not yet due: {later_large:.1f} pages/s at {args.large:,} vs "
+            f"{later_small:.1f} pages/s at {args.small:,}: {later_large / later_small:.2f}×"
+        )
         print(
             f"selector median {median_ms(large['selector']):.2f} ms at {args.large:,} vs "
             f"{statistics.mean(median_ms(r['selector']) for r in small):.2f} ms at {args.small:,}"
