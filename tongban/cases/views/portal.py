@@ -7,9 +7,7 @@ that is not the signed-in applicant's is a 404, never a 403 that admits it exist
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -17,13 +15,10 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from tongban.catalog.models import SpecialProcedureKind
-from tongban.core.models import Event
 from tongban.core.types import AuthenticatedHttpRequest
 from tongban.org import selectors as org_selectors
 from tongban.org import services as org_services
@@ -40,7 +35,8 @@ from ..forms_portal import (
     application_form_class,
     material_field_name,
 )
-from ..models import Case, Channel, DeliveryMethod
+from ..models import Case, Channel
+from ..timeline import Audience, timeline_of
 from ..uploads import max_upload_bytes
 from ..workflow import CaseStatus
 
@@ -269,7 +265,7 @@ def _case_page(
         "case": case,
         "parts": selectors.case_parts_of(case=case),
         "holders": selectors.case_holders(case=case),
-        "timeline": timeline_of(case, public=False),
+        "timeline": timeline_of(case, audience=Audience.APPLICANT),
         "materials": materials,
         "owed": owed,
         "material_errors": material_errors or {},
@@ -451,179 +447,6 @@ def track(request: HttpRequest) -> HttpResponse:
         applicant_masked=selectors.name_masked(case.applicant.name),
         parts=selectors.case_parts_of(case=case),
         holders=selectors.case_holders(case=case),
-        timeline=timeline_of(case, public=True),
+        timeline=timeline_of(case, audience=Audience.PUBLIC),
     )
     return render(request, "cases/portal/track.html", context)
-
-
-# --- the timeline as sentences -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    text: str
-    part: str  # the bundle item it concerns ("" for the application as a whole)
-
-
-def _date(value: Any) -> str:
-    if not value:
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return timezone.localtime(moment).strftime("%Y年%m月%d日") if timezone.is_aware(moment) else ""
-
-
-def _procedure(kind: str) -> str:
-    try:
-        return str(SpecialProcedureKind(kind).label)
-    except ValueError:
-        return _("特别程序")
-
-
-def _delivery(method: str) -> str:
-    try:
-        return str(DeliveryMethod(method).label)
-    except ValueError:
-        return ""
-
-
-def _accepted(p: dict[str, Any], public: bool) -> str:
-    text = _("已受理")
-    if p.get("commitment"):
-        text = _("已按告知承诺制受理")
-    if p.get("tolerated"):
-        text = _("已容缺受理，待补齐：%(names)s（%(date)s前）") % {
-            "names": "、".join(p["tolerated"]),
-            "date": p.get("owed_by") or "",
-        }
-    if p.get("promised_due"):
-        text += _("，承诺办结期限 %(date)s") % {"date": _date(p["promised_due"])}
-    return text
-
-
-def _supplement_requested(p: dict[str, Any], public: bool) -> str:
-    items = p.get("items") or []
-    if public or not items:
-        return _("要求补正材料（一次性告知）")
-    listed = "；".join(f"{i.get('name') or i.get('key')}：{i.get('problem')}" for i in items)
-    return _("要求补正（一次性告知）：%(items)s") % {"items": listed}
-
-
-def _refused(p: dict[str, Any], public: bool) -> str:
-    if public or not p.get("reason"):
-        return _("不予受理")
-    return _("不予受理：%(reason)s（依据：%(basis)s）") % {
-        "reason": p["reason"],
-        "basis": p.get("basis", ""),
-    }
-
-
-def _steps_started(p: dict[str, Any], public: bool) -> str:
-    steps = p.get("steps") or []
-    started = "、".join(f"{s.get('department', '')}“{s.get('name', '')}”" for s in steps)
-    return _("开始办理：%(steps)s") % {"steps": started} if started else _("进入审批环节")
-
-
-def _suspended(p: dict[str, Any], public: bool) -> str:
-    return _("进入特别程序（%(kind)s），预计 %(days)s 个工作日，期间不计入办理时限") % {
-        "kind": _procedure(p.get("procedure", "")),
-        "days": p.get("expected_days", ""),
-    }
-
-
-def _extension_granted(p: dict[str, Any], public: bool) -> str:
-    text = _("依法延期 %(days)s 天") % {"days": p.get("days", "")}
-    if p.get("promised_due"):
-        text += _("，新的办结期限 %(date)s") % {"date": _date(p["promised_due"])}
-    return text
-
-
-def _delivered(p: dict[str, Any], public: bool) -> str:
-    method = _delivery(p.get("method", ""))
-    return _("办理结果已送达（%(method)s）") % {"method": method} if method else _("办理结果已送达")
-
-
-_SENTENCES: dict[str, Callable[[dict[str, Any], bool], str | None]] = {
-    "case.created": lambda p, public: _("创建申请"),
-    "case.submitted": lambda p, public: _("提交申请"),
-    "case.material_uploaded": lambda p, public: (
-        None if public else _("上传材料“%(name)s”") % {"name": p.get("material", "")}
-    ),
-    "case.accepted": _accepted,
-    "case.refused": _refused,
-    "case.supplement_requested": _supplement_requested,
-    "case.one_time_notice_breached": lambda p, public: None,
-    "case.supplemented": lambda p, public: _("已提交补正材料"),
-    "case.waiting": lambda p, public: _("等待前置事项办结"),
-    "case.steps_started": _steps_started,
-    "case.step_passed": lambda p, public: (
-        _("%(department)s已完成“%(step)s”")
-        % {"department": p.get("department", ""), "step": p.get("step", "")}
-    ),
-    "case.step_returned": lambda p, public: (
-        _("“%(step)s”退回“%(to)s”重新办理") % {"step": p.get("step", ""), "to": p.get("to", "")}
-    ),
-    # Internal opinions and requests are the departments' work, not news for the applicant.
-    "case.denial_proposed": lambda p, public: None,
-    "case.extension_requested": lambda p, public: None,
-    "case.extension_refused": lambda p, public: None,
-    "case.decided": lambda p, public: (
-        _("作出准予决定") if p.get("decision") == "approved" else _("作出不予许可决定")
-    ),
-    "case.completed": lambda p, public: _("已办结（准予）"),
-    "case.denied": lambda p, public: _("已办结（不予许可）"),
-    "case.suspended": _suspended,
-    "case.resumed": lambda p, public: _("特别程序结束，恢复计时"),
-    "case.extension_granted": _extension_granted,
-    "case.tolerated_supplied": lambda p, public: (
-        _("已补齐容缺材料“%(name)s”") % {"name": p.get("material", "")}
-    ),
-    "case.post_check_scheduled": lambda p, public: (
-        _("告知承诺核查期限 %(date)s") % {"date": _date(p.get("due"))}
-    ),
-    "case.post_checked": lambda p, public: (
-        _("告知承诺核查通过") if p.get("passed") else _("告知承诺核查未通过")
-    ),
-    "case.revoked": lambda p, public: _("办理结果已撤销"),
-    "case.ready_for_pickup": lambda p, public: (
-        _("办理结果可到%(hall)s领取") % {"hall": p.get("hall") or _("办理大厅")}
-    ),
-    "case.delivered": _delivered,
-    "case.withdrawn": lambda p, public: _("申请人撤回申请"),
-    "case.terminated": lambda p, public: _("办件终止"),
-    "case.input_filled": lambda p, public: _("已取得前置事项的办理结果"),
-}
-
-# A bundle's parts repeat what their parent says about the application as a whole.
-_PART_ECHOES = frozenset(
-    {
-        "case.submitted",
-        "case.supplement_requested",
-        "case.supplemented",
-        "case.refused",
-        "case.withdrawn",
-        "case.delivered",
-        "case.material_uploaded",
-    }
-)
-
-
-def describe_event(event: Event, *, public: bool) -> str | None:
-    """One event as a sentence a person reads; None for what they need not see."""
-    sentence = _SENTENCES.get(event.kind)
-    if sentence is None:
-        return _("办件信息已更新")
-    return sentence(event.payload or {}, public)
-
-
-def timeline_of(case: Case, *, public: bool) -> list[TimelineEntry]:
-    titles = {str(part.pk): part.title for part in selectors.case_parts_of(case=case)}
-    entries = []
-    for event in selectors.case_timeline(case=case):
-        part = titles.get(event.subject_id, "")
-        if part and event.kind in _PART_ECHOES:
-            continue
-        text = describe_event(event, public=public)
-        if text:
-            entries.append(TimelineEntry(event.occurred_at, text, part))
-    return entries

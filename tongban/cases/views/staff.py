@@ -9,7 +9,6 @@ otherwise, and a CaseStateError (someone acted first) is a 409 with a link to re
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -18,11 +17,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tongban.catalog.models import SpecialProcedureKind
 from tongban.core.validators import normalise_credit_code, normalise_id_number
 from tongban.org import services as org_services
 from tongban.org.models import ApplicantKind, Role
@@ -45,7 +42,8 @@ from ..forms import (
     SuspendForm,
     application_form_class,
 )
-from ..models import Case, Channel, DeliveryMethod, Extension, MaterialStatus, Step
+from ..models import Case, Channel, Extension, MaterialStatus, Step
+from ..timeline import Audience, timeline_of
 from ..workflow import CaseStatus, StepStatus
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -80,159 +78,6 @@ def _notices_url(case: Case) -> str | None:
         return reverse("cases:notices", args=[case.pk])
     except NoReverseMatch:
         return None
-
-
-def _day(value: Any) -> str:
-    if not value:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-    return value.strftime("%Y年%m月%d日")
-
-
-_PROCEDURES = dict(SpecialProcedureKind.choices)
-_DELIVERY = dict(DeliveryMethod.choices)
-_CHANNELS = dict(Channel.choices)
-
-
-def _items_text(items: list[dict[str, Any]]) -> str:
-    return "；".join(f"{i.get('name') or i.get('key')}：{i.get('problem')}" for i in items)
-
-
-def event_sentence(kind: str, p: dict[str, Any]) -> str:
-    """One case event as a sentence a clerk or an applicant can read (never the raw payload)."""
-    k = kind.removeprefix("case.")
-    if k == "created":
-        where = _("在%(hall)s") % {"hall": p["hall"]} if p.get("hall") else ""
-        return _("%(where)s创建办件（%(channel)s）") % {
-            "where": where,
-            "channel": _CHANNELS.get(p.get("channel", ""), ""),
-        }
-    if k == "submitted":
-        return _("申请已提交，等待受理")
-    if k == "accepted":
-        text = _("已受理")
-        if p.get("commitment"):
-            text += _("（告知承诺）")
-        if p.get("tolerated"):
-            text += _("，容缺材料：%(names)s，须于%(day)s前补齐") % {
-                "names": "、".join(p["tolerated"]),
-                "day": _day(p.get("owed_by")),
-            }
-        if p.get("promised_due"):
-            text += _("，承诺办结期限%(day)s") % {"day": _day(p["promised_due"])}
-        return text
-    if k == "supplement_requested":
-        if p.get("sequence"):
-            return _("发出第%(n)s次补正告知（一次性告知）：%(items)s") % {
-                "n": p["sequence"],
-                "items": _items_text(p.get("items", [])),
-            }
-        return _("要求补正")
-    if k == "one_time_notice_breached":
-        return _("第%(n)s次要求补正，不符合一次性告知要求") % {"n": p.get("sequence", "")}
-    if k == "supplemented":
-        return _("申请人到窗口提交补正材料") if p.get("visit") else _("申请人提交补正材料")
-    if k == "refused":
-        if p.get("reason"):
-            return _("不予受理：%(reason)s（依据：%(basis)s）") % p
-        return _("不予受理")
-    if k == "material_uploaded":
-        return _("上传材料“%(material)s”") % p
-    if k == "steps_started":
-        return _("环节开始：%(steps)s") % {
-            "steps": "、".join(
-                _("%(name)s（%(department)s，期限%(day)s）")
-                % {"name": s["name"], "department": s["department"], "day": _day(s.get("due"))}
-                for s in p.get("steps", [])
-            )
-        }
-    if k == "step_passed":
-        return _("%(department)s通过“%(step)s”：%(opinion)s") % p
-    if k == "step_returned":
-        return _("“%(step)s”退回到“%(to)s”：%(reason)s") % p
-    if k == "denial_proposed":
-        return _("“%(step)s”建议不予许可：%(reason)s") % p
-    if k == "decided":
-        return _("“%(step)s”作出准予决定") % p
-    if k == "completed":
-        return _("办结（准予）")
-    if k == "denied":
-        return _("办结（不予许可）")
-    if k == "post_check_scheduled":
-        return _("安排告知承诺核查，期限%(day)s") % {"day": _day(p.get("due"))}
-    if k == "post_checked":
-        verdict = _("符合承诺") if p.get("passed") else _("不符合承诺")
-        return _("告知承诺核查：%(verdict)s，%(note)s") % {"verdict": verdict, "note": p["note"]}
-    if k == "revoked":
-        return _("撤销决定：%(reason)s") % p
-    if k == "suspended":
-        return _("启动特别程序“%(kind)s”：%(reason)s，预计%(days)s个工作日") % {
-            "kind": _PROCEDURES.get(p.get("procedure", ""), p.get("procedure", "")),
-            "reason": p.get("reason", ""),
-            "days": p.get("expected_days", ""),
-        }
-    if k == "resumed":
-        return _("特别程序结束，恢复计时，承诺办结期限%(day)s") % {
-            "day": _day(p.get("promised_due"))
-        }
-    if k == "extension_requested":
-        return _("申请延期%(days)s个工作日：%(reason)s") % p
-    if k == "extension_granted":
-        return _("批准延期%(days)s个工作日，法定办结期限%(day)s") % {
-            "days": p["days"],
-            "day": _day(p.get("legal_due")),
-        }
-    if k == "extension_refused":
-        return _("不批准延期")
-    if k == "tolerated_supplied":
-        return _("补齐容缺材料“%(material)s”") % p
-    if k == "delivered":
-        method = _DELIVERY.get(p.get("method", ""), "")
-        detail = p.get("detail", "")
-        return _("已送达（%(how)s）") % {"how": f"{method}{'，' + detail if detail else ''}"}
-    if k == "ready_for_pickup":
-        return _("通知申请人到%(hall)s领取结果") % {"hall": p.get("hall") or _("办理大厅")}
-    if k == "withdrawn":
-        return _("申请人撤回申请")
-    if k == "terminated":
-        return _("终止办理：%(reason)s") % {"reason": p.get("reason", "")}
-    if k == "waiting":
-        return _("等待前置事项办结后开始")
-    if k == "input_filled":
-        return _("由%(source)s的办理结果填入“%(key)s”：%(value)s") % {
-            "source": p.get("from", ""),
-            "key": p.get("key", ""),
-            "value": p.get("value", ""),
-        }
-    return _("办件记录更新")
-
-
-def _timeline(case: Case) -> list[dict[str, Any]]:
-    titles = {str(case.pk): ""}
-    if case.is_bundle:
-        titles.update({str(c.pk): c.title for c in case.children.all()})
-    rows = []
-    for event in selectors.case_timeline(case=case):
-        try:
-            text = event_sentence(event.kind, event.payload or {})
-        except (KeyError, TypeError, ValueError):
-            # An event written before its payload grew a key still reads as a sentence.
-            text = _("办件记录更新")
-        rows.append(
-            {
-                "at": event.occurred_at,
-                "who": event.actor_label,
-                "item": titles.get(event.subject_id, ""),
-                "text": text,
-            }
-        )
-    return rows
 
 
 # --- the case page -----------------------------------------------------------------------------
@@ -334,7 +179,7 @@ def _render_case(
         "open_extension": selectors.case_open_extension(case=case),
         "post_check": selectors.case_open_post_check(case=case),
         "forms": forms_,
-        "timeline": _timeline(case),
+        "timeline": timeline_of(case, audience=Audience.STAFF),
         "notices_url": _notices_url(case),
         "tolerated_status": MaterialStatus.TOLERATED,
         "show_actions": bool(actions) or bool(actionable),
