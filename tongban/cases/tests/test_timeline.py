@@ -10,20 +10,23 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from tongban.cases import services
 from tongban.cases.models import Case
-from tongban.cases.selectors import case_timeline
+from tongban.cases.selectors import case_timeline, case_uncovered_years
 from tongban.cases.timeline import Audience, generic_sentence, sentence, timeline_of
 from tongban.cases.workflow import StepStatus
 from tongban.catalog.demo import load_demo_catalogue
 from tongban.catalog.models import Bundle
 from tongban.core.services import event_append
 from tongban.org.models import Applicant, Hall, User
+from tongban.timelimits.models import CalendarYear
+from tongban.timelimits.selectors import covered_years
 
-from .factories import FORM, make_world
+from .factories import FORM, item_for, make_world
 from .test_bundles import answers
 
 pytestmark = pytest.mark.django_db
@@ -364,3 +367,38 @@ def test_the_applicant_sees_their_own_review_and_the_public_none(world):
     assert "您反映的问题已整改：已增开窗口" in read[Audience.APPLICANT]
     assert "未被接受" not in read[Audience.APPLICANT]
     assert "评价" not in read[Audience.PUBLIC] and "整改" not in read[Audience.PUBLIC]
+
+
+# --- due dates in a year no holiday table covers --------------------------------------------------
+
+WARNING = "年的法定节假日安排尚未录入，该年期限暂按周一至周五计算，请以录入节假日后的期限为准。"
+
+
+def test_a_due_date_in_an_uncovered_year_is_shown_with_a_warning(world):
+    # given: an item whose legal limit reaches past the last year the tables cover
+    long_item = item_for(world.main, world.other, legal_limit=60, promised_limit=10)
+    case = window_case(world, version=long_item)
+    services.case_accept(actor=world.clerk, case=case)
+    case.refresh_from_db()
+    year = timezone.localtime(case.legal_due).year
+    assert year not in covered_years()
+
+    # then: the selector names the year, and both the clerk's and the applicant's pages warn
+    assert year in case_uncovered_years(case=case)
+    staff = Client()
+    staff.force_login(world.clerk)
+    applicant = Client()
+    applicant.force_login(world.citizen)
+    for page in (
+        staff.get(f"/cases/{case.pk}/"),
+        applicant.get(reverse("cases:portal_case", args=[case.pk])),
+    ):
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert 'data-testid="uncovered-years"' in html and f"{year}{WARNING}" in html
+
+    # when: the year's holidays are recorded, the warning goes
+    for missing in case_uncovered_years(case=case):
+        CalendarYear.objects.create(year=missing, source="notice")
+    assert case_uncovered_years(case=case) == []
+    assert "uncovered-years" not in staff.get(f"/cases/{case.pk}/").content.decode()

@@ -266,6 +266,7 @@ def _case_page(
         "parts": selectors.case_parts_of(case=case),
         "holders": selectors.case_holders(case=case),
         "timeline": timeline_of(case, audience=Audience.APPLICANT),
+        "uncovered_years": selectors.case_uncovered_years(case=case),
         "materials": materials,
         "owed": owed,
         "material_errors": material_errors or {},
@@ -448,5 +449,6 @@ def track(request: HttpRequest) -> HttpResponse:
         parts=selectors.case_parts_of(case=case),
         holders=selectors.case_holders(case=case),
         timeline=timeline_of(case, audience=Audience.PUBLIC),
+        uncovered_years=selectors.case_uncovered_years(case=case),
     )
     return render(request, "cases/portal/track.html", context)

@@ -180,6 +180,7 @@ def _render_case(
         "post_check": selectors.case_open_post_check(case=case),
         "forms": forms_,
         "timeline": timeline_of(case, audience=Audience.STAFF),
+        "uncovered_years": selectors.case_uncovered_years(case=case),
         "notices_url": _notices_url(case),
         "tolerated_status": MaterialStatus.TOLERATED,
         "show_actions": bool(actions) or bool(actionable),
