@@ -144,6 +144,7 @@ def _refuse(
     message: str,
     occasion: str = "",
     channel: str = "",
+    level: str = "",
     error: type[Exception] = PermissionDeniedError,
 ) -> NoReturn:
     """Record the refused attempt on the case, committed on its own, then raise."""
@@ -158,6 +159,7 @@ def _refuse(
                 "reason": reason,
                 "occasion": occasion,
                 "channel": channel,
+                "level": level,
                 "message": message,
             },
         )
@@ -216,7 +218,7 @@ def _evaluate(
     recorded_by: Any = None,
 ) -> Evaluation:
     """The checks every channel shares, then one evaluation (or re-rating) stored."""
-    refusal = {"actor": actor, "occasion": occasion, "channel": channel}
+    refusal = {"actor": actor, "occasion": occasion, "channel": channel, "level": level}
     if occasion not in Occasion.values:
         raise ValidationError({"occasion": [_("请选择评价的服务环节。")]})
     if case.parent_id is not None:
@@ -265,15 +267,18 @@ def _evaluate(
                 _close_on_rerating(rectification, evaluation, actor=rated_by or recorded_by)
             elif evaluation.is_bad:
                 _open_rectification(evaluation, case, actor=rated_by or recorded_by)
+            # On the case's own chain: its timeline tells the applicant and staff of the review.
             event_append(
-                subject=evaluation,
-                kind="review.rerated" if rerating else "review.evaluated",
+                subject=case,
+                kind="review.rerated" if rerating else "review.submitted",
                 actor=rated_by or recorded_by,
                 payload={
-                    "case": case.number,
+                    "number": case.number,
+                    "evaluation": evaluation.pk,
                     "occasion": occasion,
                     "level": level,
                     "tags": clean_tags,
+                    "text": clean_text,
                     "channel": channel,
                     "rerating_of": first.pk if rerating and first else None,
                 },
@@ -294,7 +299,7 @@ def _duplicate(case: Case, **refusal: Any) -> NoReturn:
     )
 
 
-def _refuse_staff(case: Case, *, actor: Any, occasion: str, channel: str) -> None:
+def _refuse_staff(case: Case, *, actor: Any, occasion: str, channel: str, level: str) -> None:
     """A staff account never rates for an applicant, whatever door it uses."""
     if permissions.is_staff_account(actor):
         _refuse(
@@ -304,6 +309,7 @@ def _refuse_staff(case: Case, *, actor: Any, occasion: str, channel: str) -> Non
             message=_("工作人员不能代替申请人评价；请申请人本人评价，热线回访由坐席记录。"),
             occasion=occasion,
             channel=channel,
+            level=level,
         )
 
 
@@ -311,7 +317,7 @@ def evaluation_by_applicant(
     *, actor: Any, case: Case, occasion: str, level: str, tags: Sequence[str] = (), text: str = ""
 ) -> Evaluation:
     """The applicant, signed in to the portal, rates their own case."""
-    _refuse_staff(case, actor=actor, occasion=occasion, channel=Channel.PORTAL)
+    _refuse_staff(case, actor=actor, occasion=occasion, channel=Channel.PORTAL, level=level)
     if not permissions.is_case_applicant(actor, case):
         _refuse(
             case,
@@ -320,6 +326,7 @@ def evaluation_by_applicant(
             message=_("只有申请人本人可以评价该办件。"),
             occasion=occasion,
             channel=Channel.PORTAL,
+            level=level,
         )
     return _evaluate(
         case,
@@ -347,7 +354,7 @@ def evaluation_by_query_code(
     The caller found `case` with `tongban.cases.selectors.case_for_tracking`: holding the code is
     the proof. A staff account is refused even with the code (a clerk has seen it at the window).
     """
-    _refuse_staff(case, actor=actor, occasion=occasion, channel=Channel.QUERY_CODE)
+    _refuse_staff(case, actor=actor, occasion=occasion, channel=Channel.QUERY_CODE, level=level)
     return _evaluate(
         case,
         occasion=occasion,
@@ -373,7 +380,7 @@ def evaluation_by_link(
     if channel not in (Channel.SMS, Channel.DEVICE):
         raise ValidationError({"channel": [_("评价渠道无效。")]})
     case, occasion = link_open(token=token, actor=actor)
-    _refuse_staff(case, actor=actor, occasion=occasion, channel=channel)
+    _refuse_staff(case, actor=actor, occasion=occasion, channel=channel, level=level)
     return _evaluate(
         case,
         occasion=occasion,
@@ -398,6 +405,7 @@ def evaluation_by_hotline(
             message=_("只有热线坐席可以记录申请人的回访评价；工作人员不能代替申请人评价。"),
             occasion=occasion,
             channel=Channel.HOTLINE,
+            level=level,
         )
     return _evaluate(
         case,
@@ -498,6 +506,19 @@ def _close_on_rerating(rectification: Rectification, rerating: Evaluation, *, ac
     )
 
 
+def _case_event(
+    rectification: Rectification, kind: str, actor: Any, payload: dict[str, Any]
+) -> None:
+    """The steps the applicant hears of also go on the case's timeline."""
+    case = rectification.evaluation.case
+    event_append(
+        subject=case,
+        kind=kind,
+        actor=actor,
+        payload={"number": case.number, "rectification": rectification.pk, **payload},
+    )
+
+
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDeniedError(message)
@@ -520,6 +541,9 @@ def rectification_verify(*, actor: Any, rectification: Rectification, note: str)
             kind="verified",
             action=_("核实"),
             payload={"on_time": rectification.verified_at <= rectification.verify_due},
+        )
+        _case_event(
+            rectification, "review.verified", actor, {"text": rectification.verification_note}
         )
     return rectification
 
@@ -544,6 +568,7 @@ def rectification_reply(*, actor: Any, rectification: Rectification, reply: str)
             action=_("回复"),
             payload={"on_time": rectification.replied_in_time},
         )
+        _case_event(rectification, "review.rectified", actor, {"reply": rectification.reply})
         _tell_applicant_of_reply(rectification)
     return rectification
 

@@ -339,3 +339,34 @@ def test_the_rectification_rate_counts_replies_made_by_their_deadline(world):
     )
 
     assert (figures.bad_due, figures.bad_in_time, figures.rectify_rate) == (2, 1, 0.5)
+
+
+def test_the_case_timeline_tells_the_applicant_of_their_review_and_only_staff_of_refusals(world):
+    from tongban.cases.timeline import Audience, timeline_of
+
+    case = concluded_case(world)
+    with pytest.raises(PermissionDeniedError):
+        services.evaluation_by_query_code(
+            actor=world.clerk, case=case, occasion="completion", level="very_satisfied"
+        )
+    bad = rate(world, case, **BAD)
+    services.rectification_verify(
+        actor=world.approver, rectification=bad.rectification, note="属实"
+    )
+    services.rectification_reply(
+        actor=world.approver, rectification=bad.rectification, reply="已向您致歉并改进"
+    )
+
+    def texts(audience):
+        return [entry.text for entry in timeline_of(case, audience=audience)]
+
+    applicant, staff_view, public = (
+        texts(Audience.APPLICANT),
+        texts(Audience.STAFF),
+        texts(Audience.PUBLIC),
+    )
+    assert "您的评价：非常不满意" in applicant
+    assert any("您反映的问题已整改" in t and "已向您致歉并改进" in t for t in applicant)
+    assert not any("未被接受" in t or "回访" in t for t in applicant)
+    assert "一次评价未被接受（非常满意）" in staff_view
+    assert not any("评价" in t or "整改" in t for t in public)
