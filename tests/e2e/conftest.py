@@ -8,6 +8,7 @@ anything outside the machine: the SMS gateway is the memory backend set in tongb
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -116,6 +117,20 @@ def new_page(
 def page(new_page: Callable[..., Page]) -> Page:
     """A desktop-sized page (1366×768, zh-CN) on the live server."""
     return new_page()
+
+
+@pytest.fixture(autouse=True)
+def national_calendar(transactional_db: None) -> None:
+    """The holiday tables the migrations seed. A browser test's database is emptied after each
+    test (it is committed for the live server), and without them every date would count Monday to
+    Friday and every case page would warn about an uncovered year."""
+    from django.apps import apps
+
+    from tongban.timelimits.models import CalendarYear
+
+    if not CalendarYear.objects.exists():
+        seed = importlib.import_module("tongban.timelimits.migrations.0002_seed_national_days")
+        seed.seed_national_days(apps, None)
 
 
 @pytest.fixture
