@@ -185,6 +185,16 @@ def _recompute_step_due(step: Step, cal: WorkCalendar) -> None:
     step.due = _due_of(step.clock, step.limit, DayUnit.WORKING.value, cal)
 
 
+def _clock_active_steps(case: Case, entry: dict[str, Any], cal: WorkCalendar) -> list[Step]:
+    """A case-wide clock event (suspend, resume, extend) reaches its running steps too."""
+    steps = list(case.steps.filter(status=StepStatus.ACTIVE))
+    for step in steps:
+        step.clock = [*step.clock, entry]
+        _recompute_step_due(step, cal)
+        step.save()
+    return steps
+
+
 def _visit(case: Case, reason: str) -> None:
     case.visits += 1
     case._visit_reason = reason  # type: ignore[attr-defined]
@@ -1266,10 +1276,7 @@ def case_suspend(
         case.clock = [*case.clock, clocks.suspend(now, kind)]
         cal = _calendar(case)
         _recompute_case_dues(case, cal)
-        for step in case.steps.filter(status=StepStatus.ACTIVE):
-            step.clock = [*step.clock, clocks.suspend(now, kind)]
-            _recompute_step_due(step, cal)
-            step.save()
+        _clock_active_steps(case, clocks.suspend(now, kind), cal)
         _move(
             case,
             CaseStatus.SUSPENDED,
@@ -1303,12 +1310,10 @@ def case_resume(*, actor: Any, case: Case) -> Case:
         case.clock = [*case.clock, clocks.resume(now)]
         cal = _calendar(case)
         _recompute_case_dues(case, cal)
-        moved = []
-        for step in case.steps.filter(status=StepStatus.ACTIVE):
-            step.clock = [*step.clock, clocks.resume(now)]
-            _recompute_step_due(step, cal)
-            step.save()
-            moved.append({"step": step.name, "due": _iso(step.due)})
+        moved = [
+            {"step": step.name, "due": _iso(step.due)}
+            for step in _clock_active_steps(case, clocks.resume(now), cal)
+        ]
         _move(
             case,
             CaseStatus.ACCEPTED,
@@ -1378,10 +1383,7 @@ def extension_decide(*, actor: Any, extension: Extension, grant: bool) -> Extens
             case.clock = [*case.clock, clocks.extend(extension.days, extension.reason)]
             case.extended_days = extension.days
             _recompute_case_dues(case, cal)
-            for step in case.steps.filter(status=StepStatus.ACTIVE):
-                step.clock = [*step.clock, clocks.extend(extension.days, extension.reason)]
-                _recompute_step_due(step, cal)
-                step.save()
+            _clock_active_steps(case, clocks.extend(extension.days, extension.reason), cal)
             case.save()
             payload.update(promised_due=_iso(case.promised_due), legal_due=_iso(case.legal_due))
         _event(case, "extension_granted" if grant else "extension_refused", actor, payload)
