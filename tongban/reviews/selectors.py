@@ -490,3 +490,19 @@ def _label(rows: list[TraceRow], facts: dict[int, case_selectors.ReviewCaseFacts
             r.label = items.get(r.key, str(r.key))
         else:
             r.label = departments.get(r.key, str(r.key))
+
+
+def cases_to_invite(*, since: datetime, limit: int = 500) -> list[Case]:
+    """Decided cases not yet invited to rate their completion nor rated, oldest first."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import Invitation
+
+    invited = Invitation.objects.filter(case=OuterRef("pk"), occasion=Occasion.COMPLETION)
+    rated = Evaluation.objects.filter(case=OuterRef("pk"), occasion=Occasion.COMPLETION)
+    return list(
+        case_selectors.review_cases_concluded_since(since=since)
+        .exclude(Exists(invited))
+        .exclude(Exists(rated))
+        .order_by("completed_at", "pk")[:limit]
+    )

@@ -145,8 +145,13 @@ def rate(request: HttpRequest) -> HttpResponse:
     """Rating without signing in: by case number and query code (the tracking page links here), or
     by a signed link (`t`) from an SMS or the window's QR code. Wrong codes are throttled."""
     source = request.POST if request.method == "POST" else request.GET
-    token = source.get("t", "")
-    via = Channel.DEVICE if source.get("via") == Channel.DEVICE else Channel.SMS
+    # A form posted to the link's own address carries the token in the query string.
+    token = source.get("t") or request.GET.get("t", "")
+    via = (
+        Channel.DEVICE
+        if (source.get("via") or request.GET.get("via")) == Channel.DEVICE
+        else Channel.SMS
+    )
     context: dict[str, Any] = {"token": token, "via": via}
     if token:
         try:
