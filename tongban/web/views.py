@@ -177,7 +177,25 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Role.SUPERVISOR)
 def supervision(request: HttpRequest) -> HttpResponse:
-    return _role_page(request, "web/supervision.html", (Role.SUPERVISOR,), _("电子监察"))
+    """The supervisor's home: the board's totals at a glance, the way to the board, directives and
+    grades, and the departments and halls of the region."""
+    from django.apps import apps
+
+    board = None
+    # Until the supervision app is installed the home page still works, without the totals.
+    if apps.is_installed("tongban.supervision"):
+        from tongban.supervision.selectors import board_for
+
+        board = board_for(actor=request.user)
+    user = request.user
+    context = {
+        "title": _("电子监察"),
+        "assignments": [a for a in permissions.assignments_of(user) if a.role == Role.SUPERVISOR],
+        "departments": selectors.department_list_visible_to(actor=user),
+        "halls": selectors.hall_list_visible_to(actor=user),
+        "board": board,
+    }
+    return render(request, "web/supervision.html", context)
 
 
 @staff_required(Role.CATALOGUE_ADMIN)
