@@ -453,6 +453,9 @@ def main() -> None:
                     concurrency=args.concurrency,
                     seconds=args.seconds,
                 )
+                # pgbench's server processes end with it; their CPU counts once the server has
+                # reaped them.
+                time.sleep(2)
                 db_cpu = (cpu_seconds(postmaster) - db_before) / max(theirs["transactions"], 1)
                 theirs_rates.append(theirs["tps"])
                 print(

@@ -82,7 +82,9 @@ def django_setup(database_url: str, **extra_env: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "TONGBAN_VAR_DIR": tempfile.mkdtemp(prefix="tongban-bench-var-"),
         "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "tongban.settings",
+        # A settings module of one's own (importing tongban.settings) tries a change without
+        # editing the project.
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tongban.settings"),
         **extra_env,
     }
     os.environ.update(env)
