@@ -30,13 +30,21 @@ class EvaluationForm(forms.Form):
         max_length=500,
     )
 
-    def __init__(self, *args: Any, occasions: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        occasions: list[tuple[str, str]],
+        preferred: str = "",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         occasion = self.fields["occasion"]
         assert isinstance(occasion, forms.ChoiceField)
         occasion.choices = occasions
-        if len(occasions) == 1 and not self.is_bound:
-            self.initial.setdefault("occasion", occasions[0][0])
+        # One occasion to rate, or the one the applicant came to re-rate, is chosen already.
+        values = [value for value, _label in occasions]
+        if not self.is_bound and (preferred in values or len(values) == 1):
+            self.initial.setdefault("occasion", preferred if preferred in values else values[0])
 
 
 class CaseCodeForm(forms.Form):

@@ -318,20 +318,23 @@ class PublicBadReview:
 
 
 def public_bad_reviews(*, region_code: str, limit: int = PAGE_SIZE) -> list[PublicBadReview]:
-    """The newest bad reviews that count, with the department's reply, the applicant masked."""
+    """The newest bad reviews, with the department's reply and the applicant's re-rating, the
+    applicant masked. A review found false on appeal is not published."""
     rows = (
-        evaluations_counted()
-        .filter(
+        Evaluation.objects.filter(
             region__code__startswith=region_code,
             level__in=[level.value for level in BAD_LEVELS],
+            rerating_of__isnull=True,
+            excluded_from_statistics=False,
         )
-        .select_related("case__applicant", "department", "rectification")
+        .select_related("case__applicant", "department", "rectification", "rerating")
         .order_by("-created_at", "-id")[:limit]
     )
     reviews = []
     for e in rows:
         applicant = e.case.applicant
         rectification = getattr(e, "rectification", None)
+        rerating = getattr(e, "rerating", None)
         reviews.append(
             PublicBadReview(
                 at=e.created_at,
@@ -345,6 +348,7 @@ def public_bad_reviews(*, region_code: str, limit: int = PAGE_SIZE) -> list[Publ
                 state=rectification.get_state_display() if rectification else "",
                 reply=rectification.reply if rectification else "",
                 replied_at=rectification.replied_at if rectification else None,
+                rerating=rerating.get_level_display() if rerating else "",
             )
         )
     return reviews

@@ -99,7 +99,10 @@ def portal_rate(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse
     if case is None:
         raise Http404
     choices = _occasion_choices(case)
-    form = EvaluationForm(request.POST or None, occasions=choices)
+    rerate = [o.occasion for o in selectors.occasions_to_rate(case=case) if o.rerate]
+    form = EvaluationForm(
+        request.POST or None, occasions=choices, preferred=rerate[0] if rerate else ""
+    )
     status = 200
     if request.method == "POST":
         evaluation, status = _submit(
@@ -195,7 +198,12 @@ def rate(request: HttpRequest) -> HttpResponse:
             return services.evaluation_by_query_code(actor=request.user, case=case, **answer)
 
     is_post = request.method == "POST" and "level" in request.POST
-    form = EvaluationForm(request.POST if is_post else None, occasions=choices or [("", "")])
+    rerate = [o.occasion for o in selectors.occasions_to_rate(case=case) if o.rerate]
+    form = EvaluationForm(
+        request.POST if is_post else None,
+        occasions=choices or [("", "")],
+        preferred=rerate[0] if rerate else "",
+    )
     status = 200
     if is_post:
         evaluation, status = _submit(form, call)
