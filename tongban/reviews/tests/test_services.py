@@ -370,3 +370,15 @@ def test_the_case_timeline_tells_the_applicant_of_their_review_and_only_staff_of
     assert not any("未被接受" in t or "回访" in t for t in applicant)
     assert "一次评价未被接受（非常满意）" in staff_view
     assert not any("评价" in t or "整改" in t for t in public)
+
+
+def test_the_supervision_board_reads_the_running_rectification_clock(world):
+    waiting = rate(world, concluded_case(world), **BAD).rectification
+    replied = rate(world, concluded_case(world), **BAD).rectification
+    services.rectification_verify(actor=world.approver, rectification=replied, note="属实")
+    services.rectification_reply(actor=world.approver, rectification=replied, reply="已整改")
+
+    rows = list(selectors.rectification_clock_rows(region_code="430981"))
+
+    assert rows == [waiting]
+    assert rows[0].due == rows[0].verify_due and rows[0].department_id == world.main.pk
