@@ -34,6 +34,7 @@ import json
 import os
 import pstats
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -478,6 +479,8 @@ def main() -> None:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
             connection.close()
+        # Kept when the run failed (SystemExit above), to read what the server said.
+        shutil.rmtree(Path(log).parent, ignore_errors=True)
 
 
 def _port_of(database_url: str) -> int:

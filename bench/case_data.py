@@ -10,11 +10,12 @@ they would read real cases.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime
 import os
 import platform
-import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -77,10 +78,12 @@ def psql(port: int, database: str, sql: str) -> str:
 def django_setup(database_url: str, **extra_env: str) -> dict[str, str]:
     """Point Django at the benchmark database, set it up and migrate; returns the environment a
     server process needs to reach the same database."""
+    var_dir = tempfile.mkdtemp(prefix="tongban-bench-var-")
+    atexit.register(shutil.rmtree, var_dir, ignore_errors=True)
     env = {
         "SECRET_KEY": "bench-only-not-secret",
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "TONGBAN_VAR_DIR": tempfile.mkdtemp(prefix="tongban-bench-var-"),
+        "TONGBAN_VAR_DIR": var_dir,
         "DATABASE_URL": database_url,
         # A settings module of one's own (importing tongban.settings) tries a change without
         # editing the project.
@@ -417,7 +420,3 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def token() -> str:
-    return secrets.token_hex(8)
