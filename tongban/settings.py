@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "tongban.catalog",
     "tongban.cases",
     "tongban.webhooks",
+    "tongban.reviews",
     "tongban.web",
 ]
 
@@ -191,6 +192,10 @@ SMS_BACKEND = env("SMS_BACKEND", "tongban.core.sms.LogBackend")
 # The event log is sealed into checkpoints this often by the worker's scheduler.
 EVENT_SEAL_INTERVAL_SECONDS = env_int("EVENT_SEAL_INTERVAL_SECONDS", 300)
 
+# How long a process trusts its working-day calendars before asking whether they changed: an edit
+# made in another process is seen within this many seconds (0: ask at every use).
+CALENDAR_CACHE_SECONDS = env_int("CALENDAR_CACHE_SECONDS", 2)
+
 # Outgoing webhooks (docs/webhooks.md): attempts per round before a delivery is failed, how long
 # one POST may take, and how often the worker sends retries that have come due.
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
@@ -276,3 +281,12 @@ LOGGING = {
 # Cases: the largest file an applicant may upload, and the post-check limit of 告知承诺 decisions.
 CASE_UPLOAD_MAX_BYTES = int(env("CASE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 CASE_POST_CHECK_DAYS = int(env("CASE_POST_CHECK_DAYS", "20"))
+
+# 好差评 (docs/decisions/0011-reviews.md): working days to verify a bad review with the applicant and to
+# rectify and reply; how long a signed rating link lives; the public address SMS links use (blank: no
+# SMS invitations); how often the worker sends them.
+REVIEWS_VERIFY_DAYS = env_int("REVIEWS_VERIFY_DAYS", 1)
+REVIEWS_RECTIFY_DAYS = env_int("REVIEWS_RECTIFY_DAYS", 5)
+REVIEWS_LINK_MAX_AGE_DAYS = env_int("REVIEWS_LINK_MAX_AGE_DAYS", 30)
+REVIEWS_PUBLIC_BASE_URL = env("REVIEWS_PUBLIC_BASE_URL")
+REVIEWS_INVITE_SWEEP_SECONDS = env_int("REVIEWS_INVITE_SWEEP_SECONDS", 600)

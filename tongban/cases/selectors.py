@@ -166,20 +166,26 @@ def inbox_for(
     departments = _department_ids(actor)
     if department_id is not None:
         departments &= {department_id}
-    rows = Step.objects.filter(department_id__in=departments, status=StepStatus.ACTIVE)
-    if after is not None:
-        due_text, last_id = after
+    active = Step.objects.filter(
+        department_id__in=departments, status=StepStatus.ACTIVE
+    ).select_related("case__applicant", "case__region", "department")
+    due_text, last_id = after if after is not None else (None, 0)
+    rows: list[Step] = []
+    if after is None or due_text:
+        # Dated steps in index order: (due, id) after the cursor. `due >= x` bounds the index
+        # range; the tie on the same instant is settled by id.
+        dated = active.filter(due__isnull=False)
         if due_text:
             due = datetime.fromisoformat(due_text)
-            rows = rows.filter(Q(due__gt=due) | Q(due=due, pk__gt=last_id) | Q(due__isnull=True))
-        else:
-            rows = rows.filter(due__isnull=True, pk__gt=last_id)
-    return list(
-        rows.select_related("case__applicant", "case__region", "department")
-        # NULLS LAST on both databases: a suspended case's steps (no due date) come at the end,
-        # where the keyset condition above expects them.
-        .order_by(F("due").asc(nulls_last=True), "pk")[:limit]
-    )
+            dated = dated.filter(due__gte=due).exclude(due=due, pk__lte=last_id)
+        rows = list(dated.order_by("due", "pk")[:limit])
+        last_id = 0
+    if len(rows) < limit:
+        # Then the steps of suspended cases, which have no due date.
+        rows += list(
+            active.filter(due__isnull=True, pk__gt=last_id).order_by("pk")[: limit - len(rows)]
+        )
+    return rows
 
 
 def answer_queue_for(*, actor: Any, limit: int = PAGE_SIZE) -> list[Case]:
@@ -672,10 +678,12 @@ class CardClockRows:
 
 
 def card_clock_rows(
-    *, clock: str, department_ids: Any = None, item_id: int | None = None
+    *, clock: str, department_ids: Any = None, item_id: int | None = None, running: bool = False
 ) -> CardClockRows:
     """Rows for the supervision board and sweep. A bundle's parent has no department and is not
-    counted: its children (one per item) carry the cards. `department_ids` None means all."""
+    counted: its children (one per item) carry the cards. `department_ids` None means all.
+    `running` leaves out suspended cases (the board counts them apart), so that a read ordered by
+    the due date follows the (department, status, promised_due) index without a sort."""
     if clock == "step":
         steps = Step.objects.filter(status=StepStatus.ACTIVE)
         if department_ids is not None:
@@ -691,45 +699,83 @@ def card_clock_rows(
     if item_id is not None:
         cases = cases.filter(version__item_id=item_id)
     if clock == "prereview":
-        return CardClockRows(cases.filter(status=CaseStatus.SUBMITTED), "prereview_due", "region_id", None)
+        return CardClockRows(
+            cases.filter(status=CaseStatus.SUBMITTED), "prereview_due", "region_id", None
+        )
     if clock == "tolerance":
         rows = cases.filter(status__in=IN_PROGRESS_STATUSES, tolerance_due__isnull=False)
         return CardClockRows(rows, "tolerance_due", "region_id", None)
     field = {"promised": "promised_due", "legal": "legal_due"}[clock]
     # Suspended cases have no due date while the procedure runs (the clock is stopped).
+    if running:
+        return CardClockRows(cases.filter(status=CaseStatus.ACCEPTED), field, "region_id", None)
     rows = cases.filter(status__in=IN_PROGRESS_STATUSES)
     return CardClockRows(rows, field, "region_id", Q(status=CaseStatus.SUSPENDED))
 
 
 def card_most_overdue(
-    *, clock: str, department_ids: list[int], at: datetime, item_id: int | None = None, limit: int = 50
+    *,
+    clock: str,
+    department_ids: list[int],
+    at: datetime,
+    item_id: int | None = None,
+    limit: int = 50,
 ) -> list[tuple[int, datetime]]:
     """(id, due) of the `limit` rows furthest past due, oldest due first.
 
-    On PostgreSQL each department's overdue rows are read from its own index range (at most `limit`
-    rows each, UNION ALL) and merged: ordering all departments' overdue rows together would read
-    every overdue row of the region first. SQLite cannot order inside a UNION; there the plain
-    ordered query answers (its databases are small).
+    On PostgreSQL each department's overdue rows are read from its own index range (a LATERAL
+    subquery per department, at most `limit` rows each) and merged: ordering all departments'
+    overdue rows together would read every overdue row of the region first. One short statement,
+    not a UNION of one ORM query per department: building those costs more than running them.
+    Elsewhere (SQLite, small databases) the plain ordered query answers.
     """
     from django.db import connection
 
     if not department_ids:
         return []
-    source = card_clock_rows(clock=clock, department_ids=department_ids, item_id=item_id)
-    overdue = source.rows.filter(**{f"{source.due}__lt": at})
-    order = (source.due, "pk")
+    source = card_clock_rows(
+        clock=clock, department_ids=department_ids, item_id=item_id, running=True
+    )
+    # By the due date alone: due dates are ends of days, so thousands of rows share one, and a
+    # tie-breaker (the id) would make the database sort each such group instead of stopping
+    # after `limit` index entries. Among cases due the same day the order is unspecified.
     if connection.vendor != "postgresql" or len(department_ids) == 1:
-        return list(overdue.order_by(*order).values_list("pk", source.due)[:limit])
-    parts = [
-        overdue.filter(department_id=d).order_by(*order).values_list("pk", source.due)[:limit]
-        for d in department_ids
-    ]
-    merged = parts[0].union(*parts[1:], all=True).order_by(*order)[:limit]
-    return list(merged)
+        rows = source.rows.filter(**{f"{source.due}__lt": at}).order_by(source.due)
+        return list(rows.values_list("pk", source.due)[:limit])
+    model = source.rows.model
+    due = model._meta.get_field(source.due).column
+    status = StepStatus.ACTIVE if clock == "step" else CaseStatus.ACCEPTED
+    params: list[Any] = [list(department_ids), status, at]
+    narrowed = ""
+    if item_id is not None:
+        case_column = "id" if model is Case else "case_id"
+        narrowed = (
+            f"AND x.{case_column} IN (SELECT c.id FROM cases_case c JOIN catalog_itemversion v"  # noqa: S608
+            " ON v.id = c.version_id WHERE v.item_id = %s)"
+        )
+        params.append(item_id)
+    params.extend([limit, limit])
+    # Only column and table names from the models are formatted in; values are parameters.
+    sql = f"""
+        SELECT t.id, t.due FROM unnest(%s::bigint[]) AS d(id) CROSS JOIN LATERAL (
+            SELECT x.id, x.{due} AS due FROM {model._meta.db_table} x
+            WHERE x.department_id = d.id AND x.status = %s AND x.{due} < %s {narrowed}
+            ORDER BY x.{due} LIMIT %s
+        ) AS t
+        ORDER BY t.due LIMIT %s
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
 def card_cases_of(*, case_ids: list[int]) -> dict[int, Case]:
-    rows = Case.objects.filter(pk__in=case_ids).select_related("department", "region")
+    # Only what a row of the board shows: a case's JSON (form, clock) is most of its bytes.
+    rows = (
+        Case.objects.filter(pk__in=case_ids)
+        .select_related("department", "region")
+        .only("number", "title", "department__name", "region__code", "region__name")
+    )
     return {case.pk: case for case in rows}
 
 
@@ -826,9 +872,7 @@ def case_uncovered_years(*, case: Case) -> list[int]:
 def review_case_get(*, case_id: int) -> Case | None:
     """A case as the 好差评 services read it (applicant, region, department), by id."""
     return (
-        Case.objects.select_related("applicant", "region", "department")
-        .filter(pk=case_id)
-        .first()
+        Case.objects.select_related("applicant", "region", "department").filter(pk=case_id).first()
     )
 
 
@@ -849,7 +893,13 @@ class ReviewCaseFacts:
 
 def review_case_facts(*, case_ids: list[int]) -> dict[int, ReviewCaseFacts]:
     rows = Case.objects.filter(pk__in=case_ids).values_list(
-        "pk", "number", "title", "department_id", "version__item_id", "created_by_id"
+        "pk",
+        "number",
+        "title",
+        "department_id",
+        "version__item_id",
+        "created_by_id",
+        "created_by__kind",
     )
     handlers: dict[int, dict[str, int]] = {}
     for case_id, step_id, name, handled_by in Step.objects.filter(
@@ -857,7 +907,9 @@ def review_case_facts(*, case_ids: list[int]) -> dict[int, ReviewCaseFacts]:
     ).values_list("case_id", "pk", "name", "handled_by_id"):
         handlers.setdefault(case_id, {}).update({str(step_id): handled_by, name: handled_by})
     facts = {}
-    for pk, number, title, department_id, item_id, created_by in rows:
+    for pk, number, title, department_id, item_id, creator, creator_kind in rows:
+        # An online case is created by the applicant's own account: only staff are traced.
+        created_by = creator if creator_kind == "staff" else None
         steps = handlers.get(pk, {})
         staff = set(steps.values())
         if created_by:
@@ -899,4 +951,11 @@ def review_cases_overdue_now(*, region_code: str, at: datetime | None = None) ->
             status__in=IN_PROGRESS_STATUSES,
             promised_due__lt=at or timezone.now(),
         ).values_list("pk", flat=True)
+    )
+
+
+def review_cases_concluded_since(*, since: datetime) -> QuerySet[Case]:
+    """Top-level cases decided since a moment (the applicant may rate their completion)."""
+    return Case.objects.filter(parent__isnull=True, completed_at__gte=since).select_related(
+        "applicant"
     )

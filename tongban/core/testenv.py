@@ -15,3 +15,5 @@ os.environ.setdefault("TONGBAN_VAR_DIR", tempfile.mkdtemp(prefix="tongban-test-"
 os.environ.setdefault("SMS_BACKEND", "tongban.core.sms.MemoryBackend")
 os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
 os.environ.setdefault("WHITENOISE_USE_FINDERS", "true")
+# Each test rolls back its calendar edits: every use must see the database as it is now.
+os.environ.setdefault("CALENDAR_CACHE_SECONDS", "0")

@@ -18,11 +18,13 @@ nothing is cached.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -78,9 +80,17 @@ class _Cache:
     token: str | None
     regions_with_days: frozenset[str]
     calendars: dict[tuple[str, ...], WorkCalendar] = field(default_factory=dict)
+    checked_at: float = 0.0
 
 
 _cache: _Cache | None = None
+
+
+def calendar_cache_forget() -> None:
+    """Drop this process's calendars: the services call it after an edit, so the editing process
+    sees its change at once (others within CALENDAR_CACHE_SECONDS)."""
+    global _cache
+    _cache = None
 
 
 def _revision_token() -> str | None:
@@ -125,13 +135,22 @@ def _work_calendar(entries: Mapping[date, DayEntry], years: Iterable[int]) -> Wo
 def calendar_for(region: Region | None = None) -> WorkCalendar:
     """The working-day calendar in force for a region (national when None), with holiday names."""
     global _cache
-    token = _revision_token()
     cache = _cache
+    fresh_for = settings.CALENDAR_CACHE_SECONDS
+    now = time.monotonic()
+    if cache is not None and fresh_for and now - cache.checked_at < fresh_for:
+        # Checked moments ago: a page that colours fifty rows asks the database once, not fifty
+        # times. Another process's edit is seen within CALENDAR_CACHE_SECONDS.
+        token = cache.token
+    else:
+        token = _revision_token()
+        if cache is not None and cache.token == token:
+            cache.checked_at = now
     if token is None or cache is None or cache.token != token:
         with_days = CalendarDay.objects.filter(region__isnull=False).values_list(
             "region__code", flat=True
         )
-        cache = _Cache(token=token, regions_with_days=frozenset(with_days))
+        cache = _Cache(token=token, regions_with_days=frozenset(with_days), checked_at=now)
         if token is not None:
             _cache = cache
     key = tuple(code for code in _lineage(region) if code in cache.regions_with_days)

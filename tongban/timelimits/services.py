@@ -32,6 +32,7 @@ def _calendar_changed() -> None:
     CalendarRevision.objects.update_or_create(
         pk=1, defaults={"token": uuid.uuid4().hex, "changed_at": timezone.now()}
     )
+    selectors.calendar_cache_forget()
 
 
 def _region_label(region: Region | None) -> str:

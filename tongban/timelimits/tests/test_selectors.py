@@ -203,3 +203,17 @@ def test_staff_choose_from_the_regions_above_and_below_them_down_to_towns(demo):
     assert "430981112" in codes
     assert all(len(code) <= 9 for code in codes)
     assert permissions.region_lineage_codes("430981112") == ["43", "4309", "430981", "430981112"]
+
+
+def test_a_process_trusts_its_calendar_for_a_moment_then_sees_other_edits(settings):
+    from tongban.timelimits.models import CalendarRevision
+    from tongban.timelimits.selectors import calendar_cache_forget, calendar_for
+
+    settings.CALENDAR_CACHE_SECONDS = 60
+    calendar_cache_forget()
+    first = calendar_for()
+    # Another process edits the tables (the revision token changes behind this one's back).
+    CalendarRevision.objects.filter(pk=1).update(token="changed-elsewhere")
+    assert calendar_for() is first
+    settings.CALENDAR_CACHE_SECONDS = 0
+    assert calendar_for() is not first
