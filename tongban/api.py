@@ -20,6 +20,7 @@ from tongban.catalog.api import router as catalog_router
 from tongban.org.api import router as org_router
 from tongban.org.services import PermissionDeniedError
 from tongban.org.tokens import ApiTokenAuth
+from tongban.reviews.api import router as reviews_router
 
 api = NinjaAPI(
     title="通办 tongban API",
@@ -34,6 +35,7 @@ api = NinjaAPI(
 api.add_router("/org", org_router)
 api.add_router("", catalog_router)
 api.add_router("", cases_router)
+api.add_router("", reviews_router)
 
 
 # --- errors: JSON everywhere, in Chinese -------------------------------------------------------

@@ -9,6 +9,7 @@ urlpatterns = [
     path("calendar/", include("tongban.timelimits.urls")),
     path("items/", include("tongban.catalog.urls")),
     path("webhooks/", include("tongban.webhooks.urls")),
+    path("reviews/", include("tongban.reviews.urls")),
     path("", include("tongban.cases.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),

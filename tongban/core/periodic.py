@@ -36,10 +36,19 @@ def _enqueue_webhooks_retry() -> object:
     return retry_due_webhooks.enqueue()
 
 
+def _enqueue_review_invitations() -> object:
+    from tongban.reviews.tasks import invite_concluded_cases
+
+    return invite_concluded_cases.enqueue()
+
+
 PERIODIC_TASKS: list[Periodic] = [
     Periodic("seal_event_log", lambda: settings.EVENT_SEAL_INTERVAL_SECONDS, _enqueue_seal),
     Periodic(
         "webhooks_retry_due", lambda: settings.WEBHOOK_RETRY_SWEEP_SECONDS, _enqueue_webhooks_retry
+    ),
+    Periodic(
+        "reviews_invite", lambda: settings.REVIEWS_INVITE_SWEEP_SECONDS, _enqueue_review_invitations
     ),
 ]
 

@@ -49,8 +49,15 @@ def navigation_for(*, user: Any) -> list[NavItem]:
     ]
     if roles & CASE_READER_ROLES:
         items.append(NavItem(_("办件查询"), reverse("cases:staff_list")))
+    if roles & {Role.APPROVER, Role.DEPARTMENT_HEAD, Role.SUPERVISOR, Role.SYSADMIN}:
+        items.append(NavItem(_("差评整改"), reverse("reviews:department")))
+    if Role.SUPERVISOR in roles:
+        items.append(NavItem(_("申诉复核"), reverse("reviews:appeals")))
+        items.append(NavItem(_("差评溯源"), reverse("reviews:tracing")))
     if roles & {Role.CATALOGUE_ADMIN, Role.SUPERVISOR, Role.SYSADMIN}:
         items.append(NavItem(_("目录审查"), reverse("catalog:audit")))
+    if roles & {Role.SYSADMIN, Role.DEPARTMENT_HEAD}:
+        items.append(NavItem(_("对外推送"), reverse("webhooks:index")))
     items.append(NavItem(_("工作日历"), reverse("timelimits:calendar")))
     return items
 
