@@ -161,3 +161,21 @@ def test_a_department_head_sees_only_their_department_and_an_approver_no_board(w
     assert [r.department_id for r in head_board.rows] == [world.other.pk]
     assert selectors.board_for(actor=world.other_head, department_id=world.main.pk) is None
     assert selectors.board_for(actor=world.approver).rows == []
+
+
+def test_the_item_filter_narrows_counts_and_the_overdue_list(world, clock):
+    case = accepted_case(world)
+    Case.objects.filter(pk=case.pk).update(promised_due=clock.at - dt.timedelta(days=3))
+    ids = [world.main.pk, world.other.pk]
+    item_id = world.item.item_id
+    assert [
+        r.case_id for r in selectors.board_overdue(department_ids=ids, at=clock.at, item_id=item_id)
+    ] == [case.pk]
+    assert selectors.board_overdue(department_ids=ids, at=clock.at, item_id=item_id + 999) == []
+    boundary = selectors.card_boundary(at=clock.at)
+    rows = selectors.board_counts(department_ids=ids, boundary=boundary, item_id=item_id + 999)
+    assert sum(r.total for r in rows) == 0
+    steps = selectors.board_overdue(
+        department_ids=ids, at=clock.at + dt.timedelta(days=30), clock="step", item_id=item_id
+    )
+    assert [r.holder for r in steps] == [f"审查（{world.main.name}）"]
