@@ -135,7 +135,13 @@ def _alert_once(
                 )
         except IntegrityError:
             return False  # sent before, or by a sweep running beside this one
-        payload = {"clock": clock, "step": step_name, "department_id": department.pk}
+        payload = {
+            "clock": clock,
+            "step": step_name,
+            "department_id": department.pk,
+            # The name as it was: the timeline reads it without looking the department up.
+            "department": department.name,
+        }
         if directive is not None:
             event_append(subject=directive, kind=f"directive.card_{colour}", payload=payload)
         if case is not None:
@@ -263,7 +269,13 @@ def _locked(directive: Directive) -> Directive:
 
 
 def _event(directive: Directive, kind: str, actor: Any, payload: dict[str, Any]) -> None:
-    body = {"directive_id": directive.pk, "status": directive.status, **payload}
+    body = {
+        "directive_id": directive.pk,
+        "status": directive.status,
+        "department_id": directive.department_id,
+        "department": directive.department.name,
+        **payload,
+    }
     event_append(subject=directive, kind=f"directive.{kind}", actor=actor, payload=body)
     if directive.case is not None:
         # The case's timeline shows the directive's life beside the case's own events.
@@ -335,7 +347,6 @@ def directive_issue(
             "issued",
             actor,
             {
-                "department_id": department.pk,
                 "limit_days": limit_days,
                 "due": timezone.localtime(directive.due).isoformat(),
                 "text": directive.text,
@@ -401,7 +412,7 @@ def directive_close(*, actor: Any, directive: Directive, accept: bool, note: str
                 DirectiveStatus.CLOSED,
                 actor=actor,
                 kind="closed",
-                payload={"note": note},
+                payload={"text": note.strip()},
             )
         else:
             # A new limit from today: the department gets the same time again to redo it.
@@ -412,7 +423,7 @@ def directive_close(*, actor: Any, directive: Directive, accept: bool, note: str
                 actor=actor,
                 kind="returned",
                 payload={
-                    "note": note.strip(),
+                    "text": note.strip(),
                     "due": timezone.localtime(directive.due).isoformat(),
                 },
             )

@@ -149,3 +149,16 @@ def test_supervisor_home_links_to_the_board(world, as_user):
     accepted_case(world)
     html = as_user(world.supervisor).get("/supervision/").content.decode()
     assert 'href="/supervision/board/"' in html and 'data-count="green">1<' in html
+
+
+def test_the_case_page_timeline_tells_the_directive_and_the_card(world, clock, as_user):
+    case = accepted_case(world)
+    services.directive_issue(
+        actor=world.supervisor, department=world.main, text="请说明原因", limit_days=2, case=case
+    )
+    clock.set(case.promised_due + dt.timedelta(minutes=1))
+    services.card_sweep()
+    html = as_user(world.supervisor).get(f"/cases/{case.pk}/").content.decode()
+    assert f"督办{world.main.name}" in html and "请说明原因" in html
+    assert "承诺办结期限已超期（红牌）" in html
+    assert f"{world.main.name}“审查”的环节期限" in html

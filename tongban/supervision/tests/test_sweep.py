@@ -46,7 +46,12 @@ def test_a_case_turns_yellow_then_red_and_each_is_announced_once(
     kinds = [e.kind for e in case_timeline(case=case)]
     assert kinds.count("case.card_yellow") == 1
     yellow = next(e for e in case_timeline(case=case) if e.kind == "case.card_yellow")
-    assert yellow.payload == {"clock": "promised", "step": "", "department_id": world.main.pk}
+    assert yellow.payload == {
+        "clock": "promised",
+        "step": "",
+        "department_id": world.main.pk,
+        "department": world.main.name,
+    }
     # (the 审查 step, three working days, is red by now: its alert is another message)
     texts = {m.mobile: m.text for m in sms_outbox if "承诺办结期限" in m.text}
     # The holder department's staff and head; not the supervisor for yellow, not the other department.
