@@ -78,10 +78,13 @@ class CardBoundary:
     days: int
     limits: tuple[tuple[frozenset[int] | None, datetime], ...]
     uncovered_years: frozenset[int] = frozenset()
+    # With several calendars, the pair without region ids applies to the regions not listed here.
+    listed_regions: frozenset[int] = frozenset()
 
     @property
     def single_limit(self) -> datetime | None:
-        return self.limits[0][1] if len(self.limits) == 1 and self.limits[0][0] is None else None
+        only = len(self.limits) == 1 and self.limits[0][0] is None and not self.listed_regions
+        return self.limits[0][1] if only else None
 
     def colour_q(self, colour: str, due: str, region: str) -> Q:
         at = self.at
@@ -95,6 +98,8 @@ class CardBoundary:
                 cond = Q(**{f"{due}__gte": limit})
             if region_ids is not None:
                 cond &= Q(**{f"{region}__in": region_ids})
+            elif self.listed_regions:
+                cond &= ~Q(**{f"{region}__in": self.listed_regions})
             parts.append(cond)
         result = parts[0]
         for part in parts[1:]:
@@ -138,15 +143,22 @@ def card_boundary(
     if len(set(limits.values())) <= 1:
         limit = next(iter(limits.values()), at)
         return CardBoundary(at, days, ((None, limit),), frozenset(uncovered))
-    # Longest code first: a region takes the calendar of the most specific root above it.
+    # Longest code first: a region takes the calendar of the most specific root above it. With one
+    # watched subtree, its own calendar covers "every region not claimed by a longer code", so the
+    # subtree's (possibly thousands of) region ids are never listed.
+    ordered = sorted(roots, key=len, reverse=True)
+    rest = ordered.pop() if len(prefixes) == 1 else None
     claimed: set[int] = set()
-    pairs = []
-    for code in sorted(roots, key=len, reverse=True):
+    pairs: list[tuple[frozenset[int] | None, datetime]] = []
+    for code in ordered:
         ids = set(Region.objects.filter(code__startswith=code).values_list("pk", flat=True))
         ids -= claimed
         claimed |= ids
         pairs.append((frozenset(ids), limits[code]))
-    return CardBoundary(at, days, tuple(pairs), frozenset(uncovered))
+    excluded = frozenset(claimed)
+    if rest is not None:
+        pairs.append((None, limits[rest]))
+    return CardBoundary(at, days, tuple(pairs), frozenset(uncovered), excluded)
 
 
 # --- the board -------------------------------------------------------------------------------------

@@ -179,3 +179,37 @@ def test_the_item_filter_narrows_counts_and_the_overdue_list(world, clock):
         department_ids=ids, at=clock.at + dt.timedelta(days=30), clock="step", item_id=item_id
     )
     assert [r.holder for r in steps] == [f"审查（{world.main.name}）"]
+
+
+def test_a_town_with_its_own_day_off_gets_its_own_yellow_limit(world):
+    from tongban.cases.tests.factories import staff
+    from tongban.org.models import Region, RegionLevel, Role
+    from tongban.timelimits.services import calendar_day_set
+
+    # given: a town of the county that is off on Tuesday 8 December 2026 (a local festival)
+    county = world.main.region
+    town = Region.objects.create(
+        code="430981100", name="琼湖街道", level=RegionLevel.TOWN, parent=county
+    )
+    calendar_day_set(
+        actor=staff(Role.SYSADMIN),
+        region=town,
+        date=dt.date(2026, 12, 8),
+        kind="day_off",
+        name="地方节日",
+    )
+    in_county, in_town = accepted_case(world), accepted_case(world)
+    due = _end_of(dt.date(2026, 12, 8))
+    Case.objects.filter(pk__in=[in_county.pk, in_town.pk]).update(promised_due=due)
+    Case.objects.filter(pk=in_town.pk).update(region=town)
+
+    # when: the board is read on Monday 7 December
+    at = _aware(2026, 12, 7, 10)
+    board = selectors.board_for(actor=world.supervisor, at=at)
+
+    # then: in the county Tuesday is a working day still ahead (green); in the town, Tuesday is off,
+    # so the case is on its last working day (yellow), as the case page says for each
+    assert board.boundary.single_limit is None
+    assert (board.totals.yellow, board.totals.green) == (1, 1)
+    assert card_of(due, region=town, at=at) == Card.YELLOW
+    assert card_of(due, region=county, at=at) == Card.GREEN
