@@ -538,7 +538,8 @@ def case_create(request: AuthenticatedHttpRequest, payload: CaseCreateIn) -> Sta
         )
     except ValidationError as error:
         raise _api_fields(error) from None
-    return Status(201, _fresh(request, case))
+    # The service let the caller create it, so the caller may see it: no second scoped read.
+    return Status(201, _case_out(case))
 
 
 @router.post(

@@ -60,11 +60,15 @@ def applicant_sms_on_commit(*, case: Any, what: str) -> None:
     transaction.on_commit(send)
 
 
-def case_event_on_commit(*, case: Any, event: Event) -> None:
-    """Department systems subscribed to the case's departments receive the event."""
+def case_event_on_commit(
+    *, case: Any, event: Event, department_ids: set[int] | None = None
+) -> None:
+    """Department systems subscribed to the case's departments receive the event (pass the
+    departments when the caller knows them: a case just created has no steps to ask about)."""
     from tongban.cases.selectors import case_department_ids, case_webhook_body
 
-    department_ids = case_department_ids(case)
+    if department_ids is None:
+        department_ids = case_department_ids(case)
     if not department_ids:
         return
     from tongban.org.models import Department

@@ -31,6 +31,7 @@ from tongban.catalog.models import (
     FormField,
     ItemStatus,
     ItemVersion,
+    MaterialRequirement,
     MaterialSource,
     Necessity,
     SpecialProcedureKind,
@@ -42,7 +43,7 @@ from tongban.catalog.selectors import (
     version_published_of,
 )
 from tongban.core.models import Event
-from tongban.core.services import event_append
+from tongban.core.services import event_append, event_chain_start
 from tongban.org.models import Applicant, Hall, Role
 from tongban.org.services import PermissionDeniedError
 from tongban.timelimits.calendar import DayUnit, WorkCalendar
@@ -200,11 +201,40 @@ def _visit(case: Case, reason: str) -> None:
     case._visit_reason = reason  # type: ignore[attr-defined]
 
 
+# A version that left its draft never changes (catalog/services edits drafts only), so its form
+# and materials are read once per process. Keyed with the creation time as well as the id: a
+# rolled-back test database may hand the same id to another version.
+_VERSION_CONTENT: dict[tuple[int, datetime], tuple[list[FieldSpec], list[MaterialRequirement]]] = {}
+
+
+def _version_content(version: ItemVersion) -> tuple[list[FieldSpec], list[MaterialRequirement]]:
+    key = (version.pk, version.created_at)
+    content = _VERSION_CONTENT.get(key)
+    if content is None:
+        content = (
+            [spec_of(f) for f in version.form_fields.all()],
+            list(version.materials.all()),
+        )
+        if version.status != ItemStatus.DRAFT:
+            if len(_VERSION_CONTENT) > 10_000:
+                _VERSION_CONTENT.clear()
+            _VERSION_CONTENT[key] = content
+    return content
+
+
+def version_specs(version: ItemVersion) -> list[FieldSpec]:
+    return _version_content(version)[0]
+
+
+def version_requirements(version: ItemVersion) -> list[MaterialRequirement]:
+    return _version_content(version)[1]
+
+
 def _specs_of(case: Case) -> list[FieldSpec]:
     if case.bundle is not None:
         return bundle_merged_form(bundle=case.bundle)
     assert case.version is not None
-    return [spec_of(f) for f in case.version.form_fields.all()]
+    return version_specs(case.version)
 
 
 def _children(case: Case) -> list[Case]:
@@ -253,7 +283,7 @@ def _target_of(version: ItemVersion | None, bundle: Bundle | None) -> _Target:
 
 def _materials_for(case: Case, version: ItemVersion) -> list[CaseMaterial]:
     rows = []
-    for requirement in version.materials.all():
+    for requirement in version_requirements(version):
         from_library = requirement.source == MaterialSource.CERTIFICATE
         rows.append(
             CaseMaterial(
@@ -343,6 +373,12 @@ def case_create(
         # A draft is the applicant's own workspace, which staff never see (permissions.case_scope).
         raise ValidationError({"submit": [_("工作人员代为申请须直接提交，不能保存为草稿。")]})
     data = dict(form_data or {})
+    # An item case submitted at once is checked before it takes a number and written in its
+    # submitted state with its first two events in one insert: the hot path of every window.
+    at_once = submit and head_version is not None
+    if at_once:
+        assert head_version is not None
+        data = _validated_new_application(head_version, data, online=channel == Channel.ONLINE)
     now = timezone.now()
     number = case_number_next(region_code=region.code, day=timezone.localdate(now))
     with transaction.atomic():
@@ -371,12 +407,36 @@ def case_create(
             case.limit_unit = target.bundle.limit_unit  # type: ignore[union-attr]
         if channel == Channel.WINDOW:
             case.visits = 1
+        if at_once:
+            case.status = CaseStatus.SUBMITTED
+            case.submitted_at = now
+            if channel == Channel.ONLINE:
+                case.prereview_due = _prereview_due(case, now)
         case.save()
         if head_version:
             materials = _materials_for(case, head_version)
         else:
             materials = _bundle_materials_for(case)
         CaseMaterial.objects.bulk_create(materials)
+        if at_once:
+            created = {"channel": channel, "item": case.title, "hall": hall.name if hall else ""}
+            submitted = {"from": CaseStatus.DRAFT, "to": CaseStatus.SUBMITTED}
+            events = event_chain_start(
+                subject=case,
+                events=[
+                    ("case.created", actor, {"number": number, "status": case.status, **created}),
+                    (
+                        "case.submitted",
+                        actor,
+                        {"number": number, "status": case.status, **submitted},
+                    ),
+                ],
+            )
+            departments = {case.department_id} if case.department_id else set()
+            for event in events:
+                notify.case_event_on_commit(case=case, event=event, department_ids=departments)
+            notify.applicant_sms_on_commit(case=case, what="submitted")
+            return case
         for index, (member, member_version) in enumerate(target.members, start=1):
             child = Case.objects.create(
                 number=f"{number}-{index:02d}",
@@ -498,6 +558,36 @@ def _missing_uploads(case: Case) -> dict[str, list[str]]:
     return errors
 
 
+def _prereview_due(case: Case, now: datetime) -> datetime | None:
+    """An online application must be answered within the item's pre-review limit (法 32)."""
+    limit = case.version.prereview_limit if case.version else 1
+    return _due_of([clocks.start(now)], limit, DayUnit.WORKING.value, _calendar(case))
+
+
+def _validated_new_application(
+    version: ItemVersion, data: Mapping[str, Any], *, online: bool
+) -> dict[str, Any]:
+    """What _validated_application checks, before the case exists: an online application
+    created and submitted at once has no files yet, so each material it must supply is missing."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    try:
+        cleaned = validate_submission(version_specs(version), data)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if online:
+        for requirement in version_requirements(version):
+            if requirement.necessity == Necessity.REQUIRED and (
+                requirement.source != MaterialSource.CERTIFICATE
+            ):
+                errors[f"material-{requirement.material_type}"] = [
+                    _("请上传“%(name)s”。") % {"name": requirement.name}
+                ]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 def _validated_application(case: Case, *, check_files: bool) -> dict[str, Any]:
     """The cleaned form, or one ValidationError naming every wrong field and every missing file."""
     errors: dict[str, list[str]] = {}
@@ -517,10 +607,8 @@ def _submit(case: Case, *, actor: Any, now: datetime) -> None:
     cleaned = _validated_application(case, check_files=case.channel == Channel.ONLINE)
     case.form_data = cleaned
     case.submitted_at = now
-    cal = _calendar(case)
     if case.channel == Channel.ONLINE:
-        limit = case.version.prereview_limit if case.version else 1
-        case.prereview_due = _due_of([clocks.start(now)], limit, DayUnit.WORKING.value, cal)
+        case.prereview_due = _prereview_due(case, now)
     _move(case, CaseStatus.SUBMITTED, actor=actor, kind="submitted", action=_("提交"))
     for child in _children(case):
         child.form_data = {**child.form_data, **_child_form(cleaned, child.version)}  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, connection, models, transaction
@@ -55,6 +56,54 @@ def event_append(
         except IntegrityError:
             logger.debug("event chain race on %s:%s, attempt %d", subject_type, subject_id, attempt)
     raise RuntimeError(f"无法写入事件日志：{subject_type}:{subject_id} 并发冲突过多")
+
+
+def event_chain_start(
+    *,
+    subject: models.Model,
+    events: Sequence[tuple[str, Any, dict[str, Any]]],
+) -> list[Event]:
+    """Write the first events of a subject created in the caller's transaction, in one insert.
+
+    Only for a subject nobody else can know yet (its row is not committed): no other writer can
+    append to its chain, so the lock and the read of the chain's last row are skipped. Each event
+    is (kind, actor, payload); they are chained exactly as event_append would chain them.
+    """
+    subject_type, subject_id = subject_of(subject)
+    rows: list[Event] = []
+    prev_hash = ""
+    occurred_at = timezone.now()
+    for seq, (kind, actor, payload) in enumerate(events, start=1):
+        clean_payload = normalise_payload(payload or {})
+        actor_id = actor.pk if actor is not None else None
+        label = _actor_label(actor)
+        row_hash = event_hash(
+            subject_type=subject_type,
+            subject_id=subject_id,
+            seq=seq,
+            kind=kind,
+            actor_id=actor_id,
+            actor_label=label,
+            occurred_at=occurred_at,
+            payload=clean_payload,
+            prev_hash=prev_hash,
+        )
+        rows.append(
+            Event(
+                subject_type=subject_type,
+                subject_id=subject_id,
+                seq=seq,
+                kind=kind,
+                actor_id=actor_id,
+                actor_label=label,
+                occurred_at=occurred_at,
+                payload=clean_payload,
+                prev_hash=prev_hash,
+                hash=row_hash,
+            )
+        )
+        prev_hash = row_hash
+    return Event.objects.bulk_create(rows)
 
 
 def _subject_lock_key(subject_type: str, subject_id: str) -> int:

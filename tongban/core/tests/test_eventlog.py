@@ -13,7 +13,7 @@ from tongban.core.dbguard import guard_lifted
 from tongban.core.eventlog import verify_event_log
 from tongban.core.models import Event, EventLogImmutableError, EventSeal
 from tongban.core.selectors import event_list_for
-from tongban.core.services import event_append, event_log_seal
+from tongban.core.services import event_append, event_chain_start, event_log_seal
 
 CASE = ("cases.case", "1")
 OTHER = ("cases.case", "2")
@@ -36,6 +36,20 @@ class TestChain:
         assert first.prev_hash == "" and second.prev_hash == first.hash
         assert elsewhere.prev_hash == ""
         assert [e.kind for e in event_list_for(subject=CASE)] == ["case.submitted", "case.accepted"]
+
+    def test_a_new_subjects_first_events_chain_like_appended_ones(self):
+        from tongban.org.models import Region
+
+        region = Region.objects.create(code="43", name="湖南省", level="province")
+        first, second = event_chain_start(
+            subject=region,
+            events=[("org.created", None, {"a": 1}), ("org.checked", None, {})],
+        )
+        third = event_append(subject=region, kind="org.renamed")
+
+        assert [e.seq for e in (first, second, third)] == [1, 2, 3]
+        assert second.prev_hash == first.hash and third.prev_hash == second.hash
+        assert verify_event_log().intact
 
     def test_payload_reads_back_exactly_as_hashed(self):
         import datetime as dt
