@@ -113,12 +113,35 @@ def test_a_case_turns_yellow_then_red_and_is_directed_answered_and_closed(
 
 
 def test_the_board_fits_a_phone(new_page: Callable[..., Page], world) -> None:
+    # Imported here: without the app installed this module must still load (and skip).
+    from tongban.supervision.services import directive_issue
+
+    # an overdue case and a directive, so that every table has a row to lay out
+    case = case_services.case_create(
+        actor=world.clerk,
+        applicant=world.applicant,
+        channel="window",
+        version=world.item,
+        form_data=FORM,
+        hall=world.hall,
+    )
+    case_services.case_accept(actor=world.clerk, case=case)
+    case.refresh_from_db()
+    directive_issue(
+        actor=world.supervisor, department=world.main, text="请说明原因", limit_days=2, case=case
+    )
     phone = new_page(viewport={"width": 390, "height": 844})
     phone.goto("/")
     phone.get_by_label("用户名").fill(world.supervisor.username)
     phone.get_by_label("密码").fill(TEST_PASSWORD)
     phone.get_by_role("button", name="登录", exact=True).click()
-    phone.goto("/supervision/board/")
-    expect(phone.get_by_test_id("board-counts")).to_be_visible()
-    width = phone.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390
+    with frozen(case.promised_due + dt.timedelta(days=3)):
+        for path, part in [
+            ("/supervision/board/", "board-overdue"),
+            ("/supervision/directives/", "directive-list"),
+            ("/supervision/grades/", "grades"),
+        ]:
+            phone.goto(path)
+            expect(phone.get_by_test_id(part).locator("tbody tr").first).to_be_visible()
+            width = phone.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, path

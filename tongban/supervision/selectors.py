@@ -454,6 +454,11 @@ def directive_card(*, directive: Directive, at: datetime | None = None) -> str |
     return CardColour.YELLOW.value if directive.due < limit else CardColour.GREEN.value
 
 
+def directive_allowed_for_case(*, actor: Any, case: Any) -> bool:
+    """Whether the case page offers this actor 「督办」 (a supervisor over the case's department)."""
+    return case.department is not None and permissions.can_issue_directive(actor, case.department)
+
+
 def directive_departments_for(*, actor: Any) -> list[Department]:
     """The departments the actor may send a directive to."""
     prefixes = [

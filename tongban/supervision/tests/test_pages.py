@@ -162,3 +162,11 @@ def test_the_case_page_timeline_tells_the_directive_and_the_card(world, clock, a
     assert f"督办{world.main.name}" in html and "请说明原因" in html
     assert "承诺办结期限已超期（红牌）" in html
     assert f"{world.main.name}“审查”的环节期限" in html
+
+
+def test_the_case_page_offers_a_directive_only_to_a_supervisor_over_the_department(world):
+    from tongban.supervision.selectors import directive_allowed_for_case
+
+    case = accepted_case(world)
+    assert directive_allowed_for_case(actor=world.supervisor, case=case)
+    assert not directive_allowed_for_case(actor=world.head, case=case)
