@@ -165,3 +165,13 @@ def test_sweep_uses_the_frozen_clock_by_default(world):
         assert services.card_sweep().total == 0
     with frozen(case.promised_due + dt.timedelta(seconds=1)):
         assert services.card_sweep().alerts["promised.red"] == 1
+
+
+def test_the_worker_task_runs_the_sweep(world, clock):
+    from tongban.supervision.tasks import sweep_cards
+
+    case = accepted_case(world)
+    clock.set(case.promised_due + dt.timedelta(minutes=1))
+    result = sweep_cards.enqueue()
+    assert result.return_value >= 2  # the promised clock and the 审查 step, at least
+    assert CardAlert.objects.filter(case=case, clock="promised", colour="red").count() == 1
