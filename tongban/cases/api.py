@@ -26,7 +26,8 @@ from ninja.files import UploadedFile
 from tongban.core.types import AuthenticatedHttpRequest
 from tongban.core.validators import normalise_credit_code, normalise_id_number
 from tongban.org.models import AccountKind, Applicant, ApplicantKind
-from tongban.org.selectors import applicant_list_for_account, hall_list_visible_to
+from tongban.org.permissions import halls_visible_to
+from tongban.org.selectors import applicant_list_for_account
 from tongban.org.services import applicant_register
 
 from . import selectors, services
@@ -521,7 +522,7 @@ def case_detail(request: AuthenticatedHttpRequest, number: str) -> dict:
 def case_create(request: AuthenticatedHttpRequest, payload: CaseCreateIn) -> Status[dict]:
     hall = None
     if payload.hall_id is not None:
-        hall = hall_list_visible_to(actor=request.user).filter(pk=payload.hall_id).first()
+        hall = halls_visible_to(request.user).filter(pk=payload.hall_id).first()
         if hall is None:
             raise ValidationError({"hall_id": [_("未知的大厅，或您不在该大厅工作。")]})
     target = _target(payload, hall.region.code if hall else None)

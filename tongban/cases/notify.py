@@ -75,7 +75,8 @@ def case_event_on_commit(
     from tongban.webhooks.services import webhooks_enqueue
 
     webhooks_enqueue(
-        departments=Department.objects.filter(pk__in=department_ids),
+        # Only their ids are read: no need to load the rows.
+        departments=[Department(pk=pk) for pk in department_ids],
         event=event,
         body=case_webhook_body(case=case, event=event),
     )
