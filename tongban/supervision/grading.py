@@ -28,6 +28,14 @@ class Threshold:
     min_on_time: Decimal  # completed on or before the promised due date / completed, at least
     max_bad_review: Decimal  # bad reviews / reviews, at most
 
+    @property
+    def min_on_time_percent(self) -> Decimal:
+        return (self.min_on_time * 100).normalize()
+
+    @property
+    def max_bad_review_percent(self) -> Decimal:
+        return (self.max_bad_review * 100).normalize()
+
 
 # Best first. Percentages as fractions; Decimal so that a figure on the line is judged exactly.
 THRESHOLDS = (

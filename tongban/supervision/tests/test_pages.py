@@ -142,6 +142,7 @@ def test_grades_page_shows_the_figures(world, as_user):
     accepted_case(world)
     html = as_user(world.supervisor).get("/supervision/grades/").content.decode()
     assert world.main.name in html and "评定标准" in html
+    assert "优秀：红牌每百件不超过 1 张，按时办结率不低于 98%，差评率不超过 0.5%" in html
     assert as_user(world.approver).get("/supervision/grades/").status_code == 403
 
 
