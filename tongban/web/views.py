@@ -150,15 +150,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
     extension requests waiting for them."""
     user = request.user
     limit = case_selectors.PAGE_SIZE
-    steps = case_selectors.inbox_for(
+    rows = case_selectors.inbox_rows_for(
         actor=user, after=_inbox_after(request.GET.get("after", "")), limit=limit + 1
     )
     # One row more than a page tells whether there is a next page, without counting.
     next_after = ""
-    if len(steps) > limit:
-        steps = steps[:limit]
-        last = steps[-1]
-        next_after = f"{last.due.isoformat() if last.due else ''}|{last.pk}"
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_after = f"{last.due.isoformat() if last.due else ''}|{last.step_id}"
     context = {
         "title": _("审批待办"),
         "assignments": [
@@ -166,9 +166,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
             for a in permissions.assignments_of(user)
             if a.role in (Role.APPROVER, Role.DEPARTMENT_HEAD)
         ],
-        "steps": [
-            {"step": s, "card": case_selectors.card_of(s.due, region=s.case.region)} for s in steps
-        ],
+        # Rendered by {% inbox_rows %}: see tongban/web/templatetags/web_inbox.py for why.
+        "steps": rows,
         "next_after": next_after,
         "extensions": case_selectors.extension_requests_pending_for(actor=user),
     }

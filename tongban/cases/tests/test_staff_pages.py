@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tongban.cases import selectors, services
-from tongban.cases.models import Case, CaseMaterial, MaterialStatus, SupplementRequest
+from tongban.cases.models import Case, CaseMaterial, MaterialStatus, Step, SupplementRequest
 from tongban.cases.workflow import CaseStatus, StepStatus
 from tongban.org.models import Applicant
 from tongban.org.tests.factories import valid_id_number
@@ -754,3 +754,31 @@ def test_inbox_pages_by_due_date(world, monkeypatch):
     assert first.number in page_one and second.number not in page_one
     assert second.number in page_two and first.number not in page_two
     assert "下一页" not in page_two
+
+
+def test_inbox_rows_show_the_case_its_masked_applicant_and_the_card(world):
+    on_time, late = accepted_case(world), accepted_case(world)
+    [step] = active(late)
+    Step.objects.filter(pk=step.pk).update(due=timezone.now() - dt.timedelta(days=1))
+
+    inbox = text_of(client_for(world.approver).get("/inbox/"))
+    [late_row] = re.findall(rf"<tr[^>]*>(?:(?!</tr>).)*{late.number}.*?</tr>", inbox, re.S)
+    [on_time_row] = re.findall(rf"<tr[^>]*>(?:(?!</tr>).)*{on_time.number}.*?</tr>", inbox, re.S)
+
+    assert f'href="/cases/{late.pk}/"' in late_row and late.title in late_row
+    assert "王*" in late_row and "王五" not in inbox
+    assert 'data-card="red"' in late_row and "红牌·已超期" in late_row
+    assert 'data-card="green"' in on_time_row and step.department.name in late_row
+
+
+def test_the_inbox_asks_the_same_queries_for_one_row_or_many(world, django_assert_max_num_queries):
+    accepted_case(world)
+    approver = client_for(world.approver)
+    approver.get("/inbox/")
+    with django_assert_max_num_queries(6) as one_row:
+        approver.get("/inbox/")
+    for _ in range(3):
+        accepted_case(world)
+    with django_assert_max_num_queries(len(one_row.captured_queries)):
+        page = text_of(approver.get("/inbox/"))
+    assert page.count('data-card="green"') == 4
