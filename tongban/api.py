@@ -21,6 +21,7 @@ from tongban.org.api import router as org_router
 from tongban.org.services import PermissionDeniedError
 from tongban.org.tokens import ApiTokenAuth
 from tongban.reviews.api import router as reviews_router
+from tongban.supervision.api import router as supervision_router
 
 api = NinjaAPI(
     title="通办 tongban API",
@@ -36,6 +37,7 @@ api.add_router("/org", org_router)
 api.add_router("", catalog_router)
 api.add_router("", cases_router)
 api.add_router("", reviews_router)
+api.add_router("/supervision", supervision_router)
 
 
 # --- errors: JSON everywhere, in Chinese -------------------------------------------------------

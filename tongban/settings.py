@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "tongban.cases",
     "tongban.webhooks",
     "tongban.reviews",
+    "tongban.supervision",
     "tongban.web",
 ]
 
@@ -281,6 +282,12 @@ LOGGING = {
 # Cases: the largest file an applicant may upload, and the post-check limit of 告知承诺 decisions.
 CASE_UPLOAD_MAX_BYTES = int(env("CASE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 CASE_POST_CHECK_DAYS = int(env("CASE_POST_CHECK_DAYS", "20"))
+
+# Supervision (docs/decisions/0010-supervision-cards.md): a card is yellow when fewer than this many
+# working days are left; how often the worker sweeps for cards to alert; how often the board refreshes.
+SUPERVISION_YELLOW_DAYS = env_int("SUPERVISION_YELLOW_DAYS", 1)
+SUPERVISION_SWEEP_SECONDS = env_int("SUPERVISION_SWEEP_SECONDS", 300)
+SUPERVISION_BOARD_REFRESH_SECONDS = env_int("SUPERVISION_BOARD_REFRESH_SECONDS", 60)
 
 # 好差评 (docs/decisions/0011-reviews.md): working days to verify a bad review with the applicant and to
 # rectify and reply; how long a signed rating link lives; the public address SMS links use (blank: no

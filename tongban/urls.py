@@ -10,6 +10,7 @@ urlpatterns = [
     path("items/", include("tongban.catalog.urls")),
     path("webhooks/", include("tongban.webhooks.urls")),
     path("reviews/", include("tongban.reviews.urls")),
+    path("supervision/", include("tongban.supervision.urls")),
     path("", include("tongban.cases.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),

@@ -8,18 +8,12 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from django.apps import apps
 from playwright.sync_api import Page, expect
 
 from tongban.cases import services as case_services
 from tongban.cases.tests.factories import FORM, make_world
 from tongban.core.now import frozen
 from tongban.org.tests.factories import TEST_PASSWORD
-
-pytestmark = pytest.mark.skipif(
-    not apps.is_installed("tongban.supervision"),
-    reason="the supervision app is not in INSTALLED_APPS (run with its test settings)",
-)
 
 
 @pytest.fixture

@@ -96,6 +96,7 @@ _CLOCKS = {
     "prereview": gettext_lazy("网上预审期限"),
     "tolerance": gettext_lazy("容缺材料补齐期限"),
     "step": gettext_lazy("环节期限"),
+    "directive": gettext_lazy("督办答复期限"),
 }
 
 
@@ -401,6 +402,9 @@ _WRITERS: dict[str, Writer] = {
     "case.directive_replied": _directive(gettext_lazy("%(department)s回复督办")),
     "case.directive_closed": _directive(gettext_lazy("督办办结（%(department)s）")),
     "case.directive_escalated": _directive(gettext_lazy("%(department)s逾期未回复督办，已升级")),
+    "case.directive_returned": _directive(
+        gettext_lazy("督办退回%(department)s重新办理，限%(due)s前回复")
+    ),
     # 好差评: the applicant sees their own review and what came of it; the public sees none.
     "review.submitted": _review_submitted,
     "review.rerated": _review_submitted,

@@ -42,11 +42,18 @@ def _enqueue_review_invitations() -> object:
     return invite_concluded_cases.enqueue()
 
 
+def _enqueue_card_sweep() -> object:
+    from tongban.supervision.tasks import sweep_cards
+
+    return sweep_cards.enqueue()
+
+
 PERIODIC_TASKS: list[Periodic] = [
     Periodic("seal_event_log", lambda: settings.EVENT_SEAL_INTERVAL_SECONDS, _enqueue_seal),
     Periodic(
         "webhooks_retry_due", lambda: settings.WEBHOOK_RETRY_SWEEP_SECONDS, _enqueue_webhooks_retry
     ),
+    Periodic("supervision_sweep", lambda: settings.SUPERVISION_SWEEP_SECONDS, _enqueue_card_sweep),
     Periodic(
         "reviews_invite", lambda: settings.REVIEWS_INVITE_SWEEP_SECONDS, _enqueue_review_invitations
     ),

@@ -178,14 +178,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def supervision(request: HttpRequest) -> HttpResponse:
     """The supervisor's home: the board's totals at a glance, the way to the board, directives and
     grades, and the departments and halls of the region."""
-    from django.apps import apps
+    from tongban.supervision.selectors import board_for
 
-    board = None
-    # Until the supervision app is installed the home page still works, without the totals.
-    if apps.is_installed("tongban.supervision"):
-        from tongban.supervision.selectors import board_for
-
-        board = board_for(actor=request.user)
+    board = board_for(actor=request.user)
     user = request.user
     context = {
         "title": _("电子监察"),

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tongban.core.validators import normalise_credit_code, normalise_id_number
 from tongban.org import services as org_services
 from tongban.org.models import ApplicantKind, Role
+from tongban.org.permissions import has_role
 from tongban.org.services import PermissionDeniedError
 from tongban.web.decorators import staff_required
 from tongban.web.forms import add_service_errors
@@ -182,6 +183,8 @@ def _render_case(
         "timeline": timeline_of(case, audience=Audience.STAFF),
         "uncovered_years": selectors.case_uncovered_years(case=case),
         "notices_url": _notices_url(case),
+        # 督办 is the supervision app's page; it checks the supervisor's scope itself.
+        "can_direct": has_role(request.user, Role.SUPERVISOR) and case.department_id is not None,
         "tolerated_status": MaterialStatus.TOLERATED,
         "show_actions": bool(actions) or bool(actionable),
     }
