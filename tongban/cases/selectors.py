@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from tongban.core.models import Event
+from tongban.core.now import now
 from tongban.core.selectors import event_list_for
 from tongban.timelimits.calendar import WorkCalendar
 from tongban.timelimits.clock import Card
@@ -32,7 +34,7 @@ def card_of(
     *,
     region: Any = None,
     at: datetime | None = None,
-    yellow_days: int = 1,
+    yellow_days: int | None = None,
     calendar: WorkCalendar | None = None,
 ) -> Card | None:
     """Green / yellow / red from a stored due date (DESIGN §4): red past it, yellow on its last
@@ -40,7 +42,9 @@ def card_of(
     colouring many rows of one region: looking it up costs a query."""
     if due is None:
         return None
-    at = at or timezone.now()
+    at = at or now()
+    if yellow_days is None:
+        yellow_days = settings.SUPERVISION_YELLOW_DAYS
     if at > due:
         return Card.RED
     calendar = calendar or calendar_for(region)
@@ -138,7 +142,7 @@ def case_list_visible_to(
     if department_id is not None:
         rows = rows.filter(department_id=department_id)
     if overdue:
-        rows = rows.filter(status__in=IN_PROGRESS_STATUSES, promised_due__lt=timezone.now())
+        rows = rows.filter(status__in=IN_PROGRESS_STATUSES, promised_due__lt=now())
     if after is not None:
         rows = rows.filter(pk__lt=after)
     return list(rows.select_related("applicant", "department", "version").order_by("-pk")[:limit])
@@ -478,12 +482,12 @@ def page_cards(*, dues: list[tuple[datetime | None, int]]) -> list[str | None]:
 
     regions = {r.pk: r for r in Region.objects.filter(pk__in={rid for _due, rid in dues})}
     calendars: dict[int, WorkCalendar] = {}
-    now = timezone.now()
+    at = now()
     cards: list[str | None] = []
     for due, region_id in dues:
         if due is not None and region_id not in calendars:
             calendars[region_id] = calendar_for(regions.get(region_id))
-        card = card_of(due, at=now, calendar=calendars.get(region_id))
+        card = card_of(due, at=at, calendar=calendars.get(region_id))
         cards.append(card.value if card else None)
     return cards
 
@@ -1012,13 +1016,13 @@ def inbox_rows_for(
         after=after,
         limit=limit,
     )
-    now = timezone.now()
+    at = now()
     calendars: dict[str | None, WorkCalendar] = {}
     page: list[InboxRow] = []
     for step_id, case_id, number, item, applicant, step, department, due, region_code in rows:
         card = None
         if due is not None:
-            if now > due:
+            if at > due:
                 card = Card.RED.value
             else:
                 calendar = calendars.get(region_code)
@@ -1026,7 +1030,7 @@ def inbox_rows_for(
                     # An unsaved region carrying its code: the calendar needs only the code.
                     region = Region(code=region_code) if region_code else None
                     calendar = calendars[region_code] = calendar_for(region)
-                coloured = card_of(due, at=now, calendar=calendar)
+                coloured = card_of(due, at=at, calendar=calendar)
                 card = coloured.value if coloured else None
         page.append(
             InboxRow(
