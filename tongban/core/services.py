@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, models, transaction
@@ -70,40 +71,50 @@ def event_chain_start(
     is (kind, actor, payload); they are chained exactly as event_append would chain them.
     """
     subject_type, subject_id = subject_of(subject)
+    occurred_at = timezone.now()
     rows: list[Event] = []
     prev_hash = ""
-    occurred_at = timezone.now()
     for seq, (kind, actor, payload) in enumerate(events, start=1):
-        clean_payload = normalise_payload(payload or {})
-        actor_id = actor.pk if actor is not None else None
-        label = _actor_label(actor)
-        row_hash = event_hash(
-            subject_type=subject_type,
-            subject_id=subject_id,
-            seq=seq,
-            kind=kind,
-            actor_id=actor_id,
-            actor_label=label,
-            occurred_at=occurred_at,
-            payload=clean_payload,
-            prev_hash=prev_hash,
+        row = _chained(
+            subject_type,
+            subject_id,
+            seq,
+            kind,
+            actor.pk if actor is not None else None,
+            _actor_label(actor),
+            occurred_at,
+            normalise_payload(payload or {}),
+            prev_hash,
         )
-        rows.append(
-            Event(
-                subject_type=subject_type,
-                subject_id=subject_id,
-                seq=seq,
-                kind=kind,
-                actor_id=actor_id,
-                actor_label=label,
-                occurred_at=occurred_at,
-                payload=clean_payload,
-                prev_hash=prev_hash,
-                hash=row_hash,
-            )
-        )
-        prev_hash = row_hash
+        rows.append(row)
+        prev_hash = row.hash
     return Event.objects.bulk_create(rows)
+
+
+def _chained(
+    subject_type: str,
+    subject_id: str,
+    seq: int,
+    kind: str,
+    actor_id: int | None,
+    label: str,
+    occurred_at: datetime,
+    clean_payload: dict[str, Any],
+    prev_hash: str,
+) -> Event:
+    """An unsaved event carrying the hash that links it to `prev_hash`."""
+    fields: dict[str, Any] = {
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "seq": seq,
+        "kind": kind,
+        "actor_id": actor_id,
+        "actor_label": label,
+        "occurred_at": occurred_at,
+        "payload": clean_payload,
+        "prev_hash": prev_hash,
+    }
+    return Event(**fields, hash=event_hash(**fields))
 
 
 def _subject_lock_key(subject_type: str, subject_id: str) -> int:
@@ -131,30 +142,19 @@ def _append_once(
         .first()
     )
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, "")
-    occurred_at = timezone.now()
-    row_hash = event_hash(
-        subject_type=subject_type,
-        subject_id=subject_id,
-        seq=seq,
-        kind=kind,
-        actor_id=actor_id,
-        actor_label=label,
-        occurred_at=occurred_at,
-        payload=clean_payload,
-        prev_hash=prev_hash,
+    row = _chained(
+        subject_type,
+        subject_id,
+        seq,
+        kind,
+        actor_id,
+        label,
+        timezone.now(),
+        clean_payload,
+        prev_hash,
     )
-    return Event.objects.create(
-        subject_type=subject_type,
-        subject_id=subject_id,
-        seq=seq,
-        kind=kind,
-        actor_id=actor_id,
-        actor_label=label,
-        occurred_at=occurred_at,
-        payload=clean_payload,
-        prev_hash=prev_hash,
-        hash=row_hash,
-    )
+    row.save()
+    return row
 
 
 def _committed_high_water_mark() -> int:
