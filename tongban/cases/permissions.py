@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from tongban.org.models import AccountKind, Region, Role
-from tongban.org.permissions import REGION_WIDE_ROLES, assignments_of
+from tongban.org.permissions import REGION_WIDE_ROLES, assignments_of, clerk_service_area
 
 from .models import Case, Step
 from .workflow import CaseStatus, StepStatus
@@ -33,13 +33,9 @@ def _department_ids(user: Any, *roles: str) -> set[int]:
 
 
 def _clerk_region_condition(user: Any) -> Q | None:
-    conditions = []
-    for a in assignments_of(user):
-        if a.role == Role.WINDOW_CLERK:
-            code = a.hall.region.code if a.hall else a.region.code
-            conditions.append(
-                Q(region__code__startswith=code) | Q(region__code__in=Region.lineage_codes(code))
-            )
+    conditions = [
+        clerk_service_area(a) for a in assignments_of(user) if a.role == Role.WINDOW_CLERK
+    ]
     return reduce(or_, conditions) if conditions else None
 
 

@@ -52,15 +52,18 @@ def _subtree(prefix: str, field: str = "region__code") -> Q:
     return Q(**{f"{field}__startswith": prefix})
 
 
+def clerk_service_area(assignment: RoleAssignment) -> Q:
+    """The regions a window clerk's hall accepts for, on any model with a `region`: its own
+    subtree and the regions above it (a town centre takes county items)."""
+    hall_code = assignment.hall.region.code if assignment.hall else assignment.region.code
+    return _subtree(hall_code) | Q(region__code__in=Region.lineage_codes(hall_code))
+
+
 def department_scope(user: Any) -> Q | None:
     conditions = []
     for a in assignments_of(user):
         if a.role == Role.WINDOW_CLERK:
-            # A hall accepts for the departments above it too: a town centre takes county items.
-            hall_code = a.hall.region.code if a.hall else a.region.code
-            conditions.append(
-                _subtree(hall_code) | Q(region__code__in=Region.lineage_codes(hall_code))
-            )
+            conditions.append(clerk_service_area(a))
         elif a.role in REGION_WIDE_ROLES:
             conditions.append(_subtree(a.region.code))
         elif a.department_id is not None:
