@@ -28,7 +28,7 @@ step "makemigrations --check"; python -m tongban makemigrations --check --dry-ru
 run_pytest() {
   local label="$1"; shift
   step "pytest on $label"
-  python -m pytest "$@"
+  python -m pytest --durations=10 "$@"
   local rc=$?
   if [ $rc -eq 5 ]; then
     echo "pytest on $label collected no tests: that is a failure." >&2
