@@ -41,7 +41,9 @@ run_pytest SQLite "$@"
 
 port=$(( 54000 + RANDOM % 1000 ))
 step "starting a throwaway PostgreSQL on port $port"
-if scripts/pg-temp.sh start "$pgdir" "$port"; then
+# No autovacuum: tests keep their rows in transactions it cannot see, so a vacuum at the wrong moment
+# records the tables as empty and the planner then picks nested loops that take minutes per query.
+if scripts/pg-temp.sh start "$pgdir" "$port" -c autovacuum=off; then
   DATABASE_URL="postgres://postgres@127.0.0.1:$port/tongban" run_pytest PostgreSQL "$@"
 else
   failed+=("PostgreSQL start")
