@@ -196,6 +196,8 @@ EVENT_SEAL_INTERVAL_SECONDS = env_int("EVENT_SEAL_INTERVAL_SECONDS", 300)
 # How long a process trusts its working-day calendars before asking whether they changed: an edit
 # made in another process is seen within this many seconds (0: ask at every use).
 CALENDAR_CACHE_SECONDS = env_int("CALENDAR_CACHE_SECONDS", 2)
+# How long a process trusts what it read about a bearer token's account (docs/decisions/0013).
+API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 5)
 
 # Outgoing webhooks (docs/webhooks.md): attempts per round before a delivery is failed, how long
 # one POST may take, and how often the worker sends retries that have come due.

@@ -25,8 +25,8 @@ from ninja.files import UploadedFile
 
 from tongban.core.types import AuthenticatedHttpRequest
 from tongban.core.validators import normalise_credit_code, normalise_id_number
-from tongban.org.models import AccountKind, Applicant, ApplicantKind
-from tongban.org.permissions import halls_visible_to
+from tongban.org.models import AccountKind, Applicant, ApplicantKind, Hall, Role
+from tongban.org.permissions import assignments_of, halls_visible_to
 from tongban.org.selectors import applicant_list_for_account
 from tongban.org.services import applicant_register
 
@@ -102,6 +102,15 @@ def _extension(case: Case, extension_id: int) -> Extension:
     if extension is None:
         raise HttpError(404, _("该办件没有编号为 %(id)s 的延期申请。") % {"id": extension_id})
     return extension
+
+
+def _hall(request: AuthenticatedHttpRequest, hall_id: int) -> Hall | None:
+    """The hall among those the caller may work in; a window clerk's own hall is the one their
+    role assignment already holds (no query), any other goes through the hall scope."""
+    for assignment in assignments_of(request.user):
+        if assignment.role == Role.WINDOW_CLERK and assignment.hall_id == hall_id:
+            return assignment.hall
+    return halls_visible_to(request.user).filter(pk=hall_id).first()
 
 
 def _target(payload: CaseCreateIn, region_code: str | None) -> dict[str, Any]:
@@ -313,7 +322,9 @@ def _step_out(step: Step, case: Case) -> dict[str, Any]:
     }
 
 
-def _case_out(case: Case) -> dict[str, Any]:
+def _case_out(case: Case, *, created: services.CreatedRows | None = None) -> dict[str, Any]:
+    """The case as CaseOut; `created` is what case_create just wrote, so that a new case's
+    answer is built without reading back rows this request wrote a moment ago."""
     version = case.version
     applicant = case.applicant
     return {
@@ -367,7 +378,10 @@ def _case_out(case: Case) -> dict[str, Any]:
         "delivery_method": case.delivery_method,
         "delivery_detail": case.delivery_detail,
         "close_reason": case.close_reason,
-        "steps": [_step_out(s, case) for s in selectors.case_steps(case=case)],
+        "steps": [
+            _step_out(s, case)
+            for s in (created.steps if created else selectors.case_steps(case=case))
+        ],
         "materials": [
             {
                 "id": m.pk,
@@ -380,11 +394,15 @@ def _case_out(case: Case) -> dict[str, Any]:
                 "problem": m.problem,
                 "owed_by": m.owed_by,
                 "checked": m.checked,
-                "files": [_upload_out(u) for u in m.uploads.all()],
+                # A material written by this request has no file yet.
+                "files": [] if created else [_upload_out(u) for u in m.uploads.all()],
             }
-            for m in selectors.case_materials(case=case)
+            for m in (created.materials if created else selectors.case_materials(case=case))
         ],
-        "extensions": [_extension_out(e) for e in selectors.case_extensions(case=case)],
+        "extensions": [
+            _extension_out(e)
+            for e in (created.extensions if created else selectors.case_extensions(case=case))
+        ],
         "children": [
             {
                 "number": c.number,
@@ -393,7 +411,7 @@ def _case_out(case: Case) -> dict[str, Any]:
                 "status_label": c.get_status_display(),
                 "department": _named(c.department),
             }
-            for c in (selectors.case_children(case=case) if case.is_bundle else [])
+            for c in (selectors.case_children(case=case) if case.is_bundle and not created else [])
         ],
         "events": [
             {
@@ -402,7 +420,7 @@ def _case_out(case: Case) -> dict[str, Any]:
                 "actor": e.actor_label,
                 "payload": e.payload,
             }
-            for e in selectors.case_timeline(case=case)
+            for e in (created.events if created else selectors.case_timeline(case=case))
         ],
     }
 
@@ -522,7 +540,7 @@ def case_detail(request: AuthenticatedHttpRequest, number: str) -> dict:
 def case_create(request: AuthenticatedHttpRequest, payload: CaseCreateIn) -> Status[dict]:
     hall = None
     if payload.hall_id is not None:
-        hall = halls_visible_to(request.user).filter(pk=payload.hall_id).first()
+        hall = _hall(request, payload.hall_id)
         if hall is None:
             raise ValidationError({"hall_id": [_("未知的大厅，或您不在该大厅工作。")]})
     target = _target(payload, hall.region.code if hall else None)
@@ -539,8 +557,9 @@ def case_create(request: AuthenticatedHttpRequest, payload: CaseCreateIn) -> Sta
         )
     except ValidationError as error:
         raise _api_fields(error) from None
-    # The service let the caller create it, so the caller may see it: no second scoped read.
-    return Status(201, _case_out(case))
+    # The service let the caller create it, so the caller may see it: no second scoped read,
+    # and what it has just written is answered from memory.
+    return Status(201, _case_out(case, created=services.created_rows_of(case)))
 
 
 @router.post(

@@ -80,3 +80,18 @@ def case_event_on_commit(
         event=event,
         body=case_webhook_body(case=case, event=event),
     )
+
+
+def case_events_on_commit(*, case: Any, events: list[Event], department_ids: set[int]) -> None:
+    """case_event_on_commit for several events of one case and the same departments, with one
+    look-up of the departments' endpoints for all of them."""
+    if not department_ids:
+        return
+    from tongban.cases.selectors import case_webhook_body
+    from tongban.org.models import Department
+    from tongban.webhooks.services import webhooks_enqueue_many
+
+    webhooks_enqueue_many(
+        departments=[Department(pk=pk) for pk in department_ids],
+        events=[(event, case_webhook_body(case=case, event=event)) for event in events],
+    )

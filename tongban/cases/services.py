@@ -111,9 +111,15 @@ def case_number_next(*, region_code: str, day: date) -> str:
         "ON CONFLICT (region_code, day) DO UPDATE SET last = cases_casenumbercounter.last + 1 "
         "RETURNING last"
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [region_code, day.isoformat()])
-        (last,) = cursor.fetchone()
+    if connection.in_atomic_block or not connection.get_autocommit():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [region_code, day.isoformat()])
+            (last,) = cursor.fetchone()
+    else:
+        # In autocommit one statement is its own transaction: no BEGIN and COMMIT round trips.
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [region_code, day.isoformat()])
+            (last,) = cursor.fetchone()
     return f"{region_code}{day:%Y%m%d}{last:05d}"
 
 
@@ -247,6 +253,23 @@ def _children(case: Case) -> list[Case]:
 
 
 # --- creation, drafts, uploads, submission ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatedRows:
+    """What case_create wrote for a case submitted at once, kept on the case it returns so that
+    the caller can answer with it instead of reading it back (a new case has no steps yet, no
+    extensions and no files)."""
+
+    materials: list[CaseMaterial]
+    events: list[Event]
+    steps: tuple[Step, ...] = ()
+    extensions: tuple[Extension, ...] = ()
+
+
+def created_rows_of(case: Case) -> CreatedRows | None:
+    """The rows case_create wrote with this case object, or None for any other case object."""
+    return getattr(case, "_created_rows", None)
 
 
 @dataclass(frozen=True)
@@ -433,9 +456,11 @@ def case_create(
                 ],
             )
             departments = {case.department_id} if case.department_id else set()
-            for event in events:
-                notify.case_event_on_commit(case=case, event=event, department_ids=departments)
+            notify.case_events_on_commit(case=case, events=events, department_ids=departments)
             notify.applicant_sms_on_commit(case=case, what="submitted")
+            case._created_rows = CreatedRows(  # type: ignore[attr-defined]
+                materials=sorted(materials, key=lambda m: m.pk), events=events
+            )
             return case
         for index, (member, member_version) in enumerate(target.members, start=1):
             child = Case.objects.create(

@@ -10,12 +10,15 @@ This module must never store or log a token itself.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import secrets
+import time
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -28,11 +31,29 @@ from ninja.security import HttpBearer
 from tongban.core.services import event_append
 
 from .models import AccountKind, ApiToken, User
+from .permissions import assignments_of
 
 TOKEN_MARK = "tb_"  # noqa: S105 - how every token starts, not a secret
 # Writing last_used_at on every call would turn every read into a write; once a minute is enough
 # to tell a living integration from a forgotten one.
 LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+# A process remembers, for API_TOKEN_CACHE_SECONDS, the account a token presented to it belongs to,
+# with that account's role assignments: a busy integration costs no token and role queries per call
+# (docs/decisions/0013-api-token-cache.md). Keyed by the token's hash, never the token. A
+# revocation in this process is seen at once; a revocation, a disabled account or a changed role in
+# another process within API_TOKEN_CACHE_SECONDS.
+_seen: dict[str, tuple[float, User]] = {}
+_clock = time.monotonic
+
+
+def api_token_cache_forget(*, token_hash: str | None = None) -> None:
+    """Forget one token's remembered account (by its hash), or every one."""
+    if token_hash is None:
+        _seen.clear()
+    else:
+        _seen.pop(token_hash, None)
 
 
 def _hash(token: str) -> str:
@@ -75,6 +96,7 @@ def api_token_revoke(*, token: ApiToken, actor: Any = None) -> ApiToken:
         if locked.revoked_at is None:
             locked.revoked_at = timezone.now()
             locked.save(update_fields=["revoked_at"])
+            api_token_cache_forget(token_hash=locked.token_hash)
             event_append(
                 subject=locked.user,
                 kind="user.api_token_revoked",
@@ -104,15 +126,28 @@ def api_token_user(*, token: str) -> User | None:
     if not token.startswith(TOKEN_MARK) or len(token) > 200:
         return None
     digest = _hash(token)
+    seen = _seen.get(digest)
+    if seen is not None and _clock() < seen[0]:
+        # A copy per request: a request may set attributes on its user, others must not see them.
+        return copy.copy(seen[1])
     api_token = ApiToken.objects.select_related("user").filter(token_hash=digest).first()
     if api_token is None or not hmac.compare_digest(api_token.token_hash, digest):
+        _seen.pop(digest, None)
         return None
     user = api_token.user
     if api_token.revoked_at is not None or not user.is_active or user.kind != AccountKind.STAFF:
+        _seen.pop(digest, None)
         return None
     now = timezone.now()
     if api_token.last_used_at is None or api_token.last_used_at < now - LAST_USED_PRECISION:
         ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+    remember_for = settings.API_TOKEN_CACHE_SECONDS
+    if remember_for > 0:
+        assignments_of(user)  # read now and remembered with the account
+        if len(_seen) > 10_000:
+            _seen.clear()
+        _seen[digest] = (_clock() + remember_for, user)
+        return copy.copy(user)
     return user
 
 

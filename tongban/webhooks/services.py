@@ -18,7 +18,7 @@ import secrets
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -171,22 +171,33 @@ def webhooks_enqueue(
     Call it inside the transaction that appended the event: the deliveries commit with it, and are
     sent only after the commit, so no receiver ever hears of something that was rolled back.
     """
+    return webhooks_enqueue_many(departments=departments, events=[(event, body)])
+
+
+def webhooks_enqueue_many(
+    *, departments: Iterable[Department], events: Sequence[tuple[Event, dict[str, Any]]]
+) -> list[WebhookDelivery]:
+    """webhooks_enqueue for several (event, body) pairs of the same departments: the endpoints
+    are read once for all of them; deliveries follow the order of the events."""
     department_ids = {d.pk for d in departments}
-    endpoints = [
-        e
-        for e in WebhookEndpoint.objects.filter(department_id__in=department_ids, active=True)
-        if e.accepts(event.kind)
-    ]
-    if not endpoints:
+    active = list(
+        WebhookEndpoint.objects.filter(department_id__in=department_ids, active=True).order_by("id")
+    )
+    if not active:
         return []
     now = timezone.now()
     deliveries = []
-    for endpoint in endpoints:
-        delivery = WebhookDelivery(
-            endpoint=endpoint, event=event, event_kind=event.kind, next_attempt_at=now
-        )
-        delivery.body = _document(delivery=delivery, event=event, body=body)
-        deliveries.append(delivery)
+    for event, body in events:
+        for endpoint in active:
+            if not endpoint.accepts(event.kind):
+                continue
+            delivery = WebhookDelivery(
+                endpoint=endpoint, event=event, event_kind=event.kind, next_attempt_at=now
+            )
+            delivery.body = _document(delivery=delivery, event=event, body=body)
+            deliveries.append(delivery)
+    if not deliveries:
+        return []
     with transaction.atomic():
         WebhookDelivery.objects.bulk_create(deliveries)
         for delivery in deliveries:

@@ -7,17 +7,25 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import path
+from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from tongban.core.models import Event
-from tongban.org import permissions
-from tongban.org.models import ApiToken, User
-from tongban.org.tokens import ApiTokenAuth, api_token_create, api_token_revoke
+from tongban.org import permissions, tokens
+from tongban.org.models import ApiToken, Role, RoleAssignment, User
+from tongban.org.tokens import (
+    ApiTokenAuth,
+    api_token_cache_forget,
+    api_token_create,
+    api_token_revoke,
+)
 
-from .factories import UserFactory
+from .factories import DepartmentFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 
@@ -120,14 +128,105 @@ def test_no_token_falls_back_to_the_session_and_then_to_401():
     assert client.get("/api/whoami").json()["username"] == user.username
 
 
-def test_a_disabled_account_s_token_stops_working():
+class FakeClock:
+    def __init__(self) -> None:
+        self.at = 1000.0
+
+    def __call__(self) -> float:
+        return self.at
+
+
+@pytest.fixture
+def clock(monkeypatch, settings):
+    settings.API_TOKEN_CACHE_SECONDS = 5
+    fake = FakeClock()
+    monkeypatch.setattr(tokens, "_clock", fake)
+    api_token_cache_forget()
+    yield fake
+    api_token_cache_forget()
+
+
+def test_a_disabled_account_s_token_stops_working(clock):
     user = UserFactory()
     _, token = api_token_create(user=user, name="脚本")
     assert call(token)[0] == 200
 
     User.objects.filter(pk=user.pk).update(is_active=False)
+    clock.at += 5.1
 
     assert call(token)[0] == 401
+
+
+def test_a_token_checked_a_moment_ago_asks_the_database_nothing(demo, clock):
+    token, _ = create_with_command("--user", "shenpi")
+    assert call(token)[0] == 200
+
+    with CaptureQueriesContext(connection) as queries:
+        status, body = call(token)
+
+    assert status == 200
+    assert body["departments"] == ["沅江市市场监督管理局"]
+    assert not [q for q in queries if "apitoken" in q["sql"] or "roleassignment" in q["sql"]]
+
+
+def test_a_revocation_here_is_seen_at_once(demo, clock):
+    token, _ = create_with_command("--user", "shenpi")
+    assert call(token)[0] == 200
+
+    api_token_revoke(token=ApiToken.objects.get())
+
+    assert call(token)[0] == 401
+
+
+def test_changes_made_in_another_process_are_seen_within_the_cache_time(demo, clock):
+    token, _ = create_with_command("--user", "shenpi")
+    assert call(token)[0] == 200
+    # Another process revokes the token and takes the account's role away: this process is not
+    # told, and trusts what it read for API_TOKEN_CACHE_SECONDS.
+    ApiToken.objects.update(revoked_at=timezone.now())
+    RoleAssignment.objects.filter(user__username="shenpi").delete()
+
+    clock.at += 4.9
+    assert call(token) == (200, {"username": "shenpi", "departments": ["沅江市市场监督管理局"]})
+    clock.at += 0.2
+    assert call(token)[0] == 401
+
+
+def test_a_role_given_elsewhere_shows_after_the_cache_time(demo, clock):
+    token, _ = create_with_command("--user", "shenpi")
+    first = call(token)[1]["departments"]
+    shenpi = User.objects.get(username="shenpi")
+    other = DepartmentFactory(region=RoleAssignment.objects.get(user=shenpi).region, name="新部门")
+    RoleAssignment.objects.create(
+        user=shenpi, role=Role.APPROVER, region=other.region, department=other
+    )
+
+    assert call(token)[1]["departments"] == first
+    clock.at += 5.1
+    assert "新部门" in call(token)[1]["departments"]
+
+
+def test_with_no_cache_time_every_call_asks(demo, clock, settings):
+    settings.API_TOKEN_CACHE_SECONDS = 0
+    token, _ = create_with_command("--user", "shenpi")
+    assert call(token)[0] == 200
+
+    ApiToken.objects.update(revoked_at=timezone.now())
+
+    assert call(token)[0] == 401
+
+
+def test_each_request_gets_its_own_copy_of_the_account(demo, clock):
+    token, _ = create_with_command("--user", "shenpi")
+
+    first = tokens.api_token_user(token=token)
+    second = tokens.api_token_user(token=token)
+
+    assert first is not None and second is not None
+    assert first is not second and first.pk == second.pk
+    first.first_name = "改过的名字"
+    assert second.first_name != "改过的名字"
+    assert permissions.assignments_of(second)
 
 
 def test_tokens_are_only_for_active_staff_accounts():
