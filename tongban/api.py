@@ -17,6 +17,7 @@ from ninja.security import django_auth
 from tongban.cases.api import router as cases_router
 from tongban.cases.services import CaseStateError
 from tongban.catalog.api import router as catalog_router
+from tongban.metrics.api import router as metrics_router
 from tongban.org.api import router as org_router
 from tongban.org.services import PermissionDeniedError
 from tongban.org.tokens import ApiTokenAuth
@@ -38,6 +39,7 @@ api.add_router("", catalog_router)
 api.add_router("", cases_router)
 api.add_router("", reviews_router)
 api.add_router("/supervision", supervision_router)
+api.add_router("/metrics", metrics_router)
 
 
 # --- errors: JSON everywhere, in Chinese -------------------------------------------------------

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "tongban.webhooks",
     "tongban.reviews",
     "tongban.supervision",
+    "tongban.metrics",
     "tongban.web",
 ]
 
@@ -299,3 +300,6 @@ REVIEWS_RECTIFY_DAYS = env_int("REVIEWS_RECTIFY_DAYS", 5)
 REVIEWS_LINK_MAX_AGE_DAYS = env_int("REVIEWS_LINK_MAX_AGE_DAYS", 30)
 REVIEWS_PUBLIC_BASE_URL = env("REVIEWS_PUBLIC_BASE_URL")
 REVIEWS_INVITE_SWEEP_SECONDS = env_int("REVIEWS_INVITE_SWEEP_SECONDS", 600)
+
+# Indicators (docs/decisions/0012-metrics-rollups.md): how often the worker rolls up the days touched.
+METRICS_ROLLUP_SWEEP_SECONDS = env_int("METRICS_ROLLUP_SWEEP_SECONDS", 300)

@@ -48,6 +48,12 @@ def _enqueue_card_sweep() -> object:
     return sweep_cards.enqueue()
 
 
+def _enqueue_metrics_rollup() -> object:
+    from tongban.metrics.tasks import roll_up_touched_days
+
+    return roll_up_touched_days.enqueue()
+
+
 PERIODIC_TASKS: list[Periodic] = [
     Periodic("seal_event_log", lambda: settings.EVENT_SEAL_INTERVAL_SECONDS, _enqueue_seal),
     Periodic(
@@ -56,6 +62,9 @@ PERIODIC_TASKS: list[Periodic] = [
     Periodic("supervision_sweep", lambda: settings.SUPERVISION_SWEEP_SECONDS, _enqueue_card_sweep),
     Periodic(
         "reviews_invite", lambda: settings.REVIEWS_INVITE_SWEEP_SECONDS, _enqueue_review_invitations
+    ),
+    Periodic(
+        "metrics_rollup", lambda: settings.METRICS_ROLLUP_SWEEP_SECONDS, _enqueue_metrics_rollup
     ),
 ]
 
