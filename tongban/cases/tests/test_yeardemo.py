@@ -1,0 +1,192 @@
+"""`tongban demo`: a year of demo cases, the same for the same seed, as the services write them."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from tongban.cases.models import Case
+from tongban.cases.workflow import CaseStatus
+from tongban.core.models import Event
+from tongban.reviews.models import BAD_LEVELS, Evaluation
+from tongban.timelimits.selectors import calendar_for
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _run(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SECRET_KEY": "x",
+        "ALLOWED_HOSTS": "x",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "TONGBAN_VAR_DIR": str(database.parent / f"{database.stem}-var"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "tongban", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=500,
+    )
+
+
+def _snapshot(database: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every case row (except its random query code), step, and event of the cases, reviews and
+    supervision, in a stable order."""
+    with sqlite3.connect(database) as db:
+        columns = [r[1] for r in db.execute("PRAGMA table_info(cases_case)")]
+        kept = [c for c in columns if c != "query_code"]
+        cases = db.execute(f"SELECT {', '.join(kept)} FROM cases_case ORDER BY number").fetchall()  # noqa: S608
+        steps = db.execute(
+            'SELECT c.number, s."order", s.status, s.due, s.started_at, s.finished_at,'
+            " s.handled_by_id FROM cases_step s JOIN cases_case c ON c.id = s.case_id"
+            ' ORDER BY c.number, s."order"'
+        ).fetchall()
+        events = db.execute(
+            "SELECT subject_type, subject_id, seq, kind, payload, actor_id, actor_label,"
+            " occurred_at, hash FROM core_event"
+            # The organisation and catalogue are loaded at the real time, not the simulated one.
+            " WHERE subject_type NOT LIKE 'org.%' AND subject_type NOT LIKE 'catalog.%'"
+            " ORDER BY subject_type, subject_id, seq"
+        ).fetchall()
+    return {"cases": [(kept, *row) for row in cases], "steps": steps, "events": events}
+
+
+@pytest.fixture(scope="module")
+def three_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The same seed into three fresh SQLite databases: fast path twice, plain services once."""
+    folder = tmp_path_factory.mktemp("yeardemo")
+    empty = folder / "empty.sqlite3"
+    _run(empty, "migrate", "--noinput", "-v", "0")
+    runs: dict[str, Any] = {}
+    for name, extra in (("fast", []), ("fast_again", []), ("plain", ["--plain"])):
+        database = folder / f"{name}.sqlite3"
+        shutil.copy(empty, database)
+        result = _run(database, "demo", "--cases", "40", "--seed", "11", *extra)
+        runs[name] = {"snapshot": _snapshot(database), "stdout": result.stdout}
+    return runs
+
+
+def test_same_seed_gives_the_same_cases_steps_and_events(three_runs: dict[str, Any]) -> None:
+    first, second = three_runs["fast"]["snapshot"], three_runs["fast_again"]["snapshot"]
+
+    assert len(first["cases"]) >= 40
+    assert first["cases"] == second["cases"]
+    assert first["steps"] == second["steps"]
+    assert first["events"] == second["events"]
+
+
+def test_fast_path_writes_what_the_plain_services_write(three_runs: dict[str, Any]) -> None:
+    fast, plain = three_runs["fast"]["snapshot"], three_runs["plain"]["snapshot"]
+
+    # Field by field: numbers, statuses, due dates, visits, timestamps; every step; every event
+    # with its kind, payload, actor, instant and hash.
+    assert fast["cases"] == plain["cases"]
+    assert fast["steps"] == plain["steps"]
+    assert fast["events"] == plain["events"]
+    kinds = {row[3] for row in fast["events"]}
+    assert {"case.created", "case.accepted", "case.step_passed", "case.delivered"} <= kinds
+    assert "review.submitted" in kinds
+    assert {"case.card_yellow", "case.card_red"} & kinds
+
+
+def test_a_different_seed_gives_different_data(tmp_path: Path, three_runs: dict[str, Any]) -> None:
+    database = tmp_path / "other.sqlite3"
+    _run(database, "migrate", "--noinput", "-v", "0")
+    _run(database, "demo", "--cases", "40", "--seed", "12")
+
+    assert _snapshot(database)["events"] != three_runs["fast"]["snapshot"]["events"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_year_has_the_patterns_of_a_real_one() -> None:
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("demo", "--cases", "300", "--seed", "5", stdout=out, stderr=err)
+
+    cases = Case.objects.filter(parent__isnull=True)
+    assert cases.count() == 300
+    assert "已生成 300/300 件" in err.getvalue()
+    text = out.getvalue()
+    assert "已生成演示办件 300 件" in text
+    assert "网上申请" in text and "差评" in text
+    # About two thirds online.
+    online = cases.filter(channel="online").count()
+    assert 0.5 <= online / 300 <= 0.8
+    # Nobody applies at a window on a day off.
+    cal = calendar_for(None)
+    window_days = {
+        timezone.localdate(c)
+        for c in cases.filter(channel="window").values_list("created_at", flat=True)
+    }
+    assert window_days and all(cal.is_workday(d) for d in window_days)
+    # Some supplements, some a second one (a breach of 一次性告知), refusals and denials.
+    assert cases.filter(supplement_count=1).exists()
+    assert cases.filter(supplement_count__gte=2).exists()
+    assert Event.objects.filter(kind="case.one_time_notice_breached").exists()
+    assert cases.filter(status=CaseStatus.REFUSED).exists()
+    # 一件事: its items were worked by their departments and delivered with the whole.
+    assert Case.objects.filter(parent__isnull=False, status=CaseStatus.DELIVERED).exists()
+    # Some finished late, and the sweep showed their cards.
+    late = [
+        c
+        for c in cases.exclude(completed_at=None).exclude(promised_due=None)
+        if c.completed_at and c.promised_due and c.completed_at > c.promised_due
+    ]
+    assert late
+    assert Event.objects.filter(kind__in=["case.card_yellow", "case.card_red"]).exists()
+    # Window pickups count a second visit.
+    assert cases.filter(delivery_method="window", channel="window", visits__gte=2).exists()
+    # Evaluations, a few of them bad, each bad one with its rectification.
+    evaluations = Evaluation.objects.all()
+    bad = evaluations.filter(level__in=BAD_LEVELS)
+    assert evaluations.count() >= 50
+    assert 0 < bad.count() <= 0.08 * evaluations.count()
+    assert all(hasattr(e, "rectification") for e in bad)
+    # The first working days after a long holiday (春节, 国庆 …) are busier than ordinary ones.
+    per_day = Counter(timezone.localdate(c) for c in cases.values_list("created_at", flat=True))
+    first, last = min(per_day), max(per_day)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    after_holiday = [
+        d
+        for d in days[3:]
+        if cal.is_workday(d) and not any(cal.is_workday(d - timedelta(days=k)) for k in (1, 2, 3))
+    ]
+    ordinary = [
+        d for d in days if cal.is_workday(d) and d not in after_holiday and d.weekday() in (1, 2, 3)
+    ]
+    assert after_holiday
+    busy = sum(per_day[d] for d in after_holiday) / len(after_holiday)
+    usual = sum(per_day[d] for d in ordinary) / len(ordinary)
+    assert busy > 1.5 * usual
+
+    # --if-empty does nothing now that there are cases.
+    again = io.StringIO()
+    call_command("demo", "--cases", "10", "--seed", "5", "--if-empty", stdout=again)
+    assert "数据库中已有办件，未生成演示办件。" in again.getvalue()
+    assert Case.objects.filter(parent__isnull=True).count() == 300
+
+
+@pytest.mark.django_db
+def test_if_empty_leaves_a_real_organisation_alone() -> None:
+    out = io.StringIO()
+
+    call_command("demo", "--cases", "5", "--seed", "1", "--if-empty", stdout=out)
+
+    assert "数据库中不是演示机构，未生成演示办件。" in out.getvalue()
+    assert not Case.objects.exists()
