@@ -1,5 +1,7 @@
 """Fixtures shared by every app's tests. The test environment itself is tongban.core.testenv."""
 
+import importlib
+
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -37,3 +39,17 @@ def fast_password_hashing(settings):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.Argon2PasswordHasher",
     ]
+
+
+@pytest.fixture
+def national_calendar(transactional_db):
+    """The holiday tables the migrations seed. A transactional test's database is emptied after
+    it, so a later one would otherwise count every date Monday to Friday and warn of uncovered
+    years; a test that commits and needs the real calendar asks for this."""
+    from django.apps import apps
+
+    from tongban.timelimits.models import CalendarYear
+
+    if not CalendarYear.objects.exists():
+        seed = importlib.import_module("tongban.timelimits.migrations.0002_seed_national_days")
+        seed.seed_national_days(apps, None)

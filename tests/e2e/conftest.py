@@ -8,7 +8,6 @@ anything outside the machine: the SMS gateway is the memory backend set in tongb
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -120,17 +119,9 @@ def page(new_page: Callable[..., Page]) -> Page:
 
 
 @pytest.fixture(autouse=True)
-def national_calendar(transactional_db: None) -> None:
-    """The holiday tables the migrations seed. A browser test's database is emptied after each
-    test (it is committed for the live server), and without them every date would count Monday to
-    Friday and every case page would warn about an uncovered year."""
-    from django.apps import apps
-
-    from tongban.timelimits.models import CalendarYear
-
-    if not CalendarYear.objects.exists():
-        seed = importlib.import_module("tongban.timelimits.migrations.0002_seed_national_days")
-        seed.seed_national_days(apps, None)
+def _national_calendar(national_calendar: None) -> None:
+    """A browser test's database is committed for the live server and emptied after each test:
+    every one gets the seeded holiday tables back (the root conftest's fixture)."""
 
 
 @pytest.fixture

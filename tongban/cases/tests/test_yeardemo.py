@@ -114,7 +114,7 @@ def test_a_different_seed_gives_different_data(tmp_path: Path, three_runs: dict[
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_year_has_the_patterns_of_a_real_one() -> None:
+def test_a_year_has_the_patterns_of_a_real_one(national_calendar: None) -> None:
     out, err = io.StringIO(), io.StringIO()
 
     call_command("demo", "--cases", "300", "--seed", "5", stdout=out, stderr=err)
