@@ -11,6 +11,7 @@ urlpatterns = [
     path("webhooks/", include("tongban.webhooks.urls")),
     path("reviews/", include("tongban.reviews.urls")),
     path("supervision/", include("tongban.supervision.urls")),
+    path("metrics/", include("tongban.metrics.urls")),
     path("", include("tongban.cases.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),

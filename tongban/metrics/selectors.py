@@ -645,3 +645,254 @@ def cases_behind(
     if part == "denominator":
         return denominator
     return denominator.exclude(pk__in=numerator.values("pk"))
+
+
+# --- the dashboard and the monthly report -----------------------------------------------------------
+
+# The figures a leadership dashboard leads with (DESIGN §4), in the order it shows them.
+HEADLINE_KEYS = (
+    "accepted_count",
+    "completed_count",
+    "online_rate",
+    "immediate_rate",
+    "one_visit_rate",
+    "on_time_rate",
+    "overdue_count",
+    "one_notice_rate",
+    "good_review_rate",
+    "rectified_rate",
+    "immediate_item_share",
+    "time_compression",
+)
+# The figures whose monthly trend the dashboard and the report draw.
+TREND_KEYS = ("online_rate", "one_visit_rate", "on_time_rate", "good_review_rate")
+# What a department ranking may be ordered by: case figures only (catalogue figures do not move).
+RANKING_KEYS = tuple(k for k, d in INDICATORS.items() if d.kind != CATALOGUE)
+
+
+@dataclass(frozen=True)
+class RankingRow:
+    department: Department
+    figure: Figure
+    grade: str | None  # supervision.grading.Grade value of the quarter, None when not graded
+    grade_label: str
+
+
+@dataclass(frozen=True)
+class ChannelShare:
+    channel: str
+    label: str
+    cases: int
+    part: str  # the part of online_rate's cases behind it: "numerator" online, "rest" window
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    start: date
+    end: date
+    scope: Scope
+    figures: list[Figure]
+    trends: dict[str, list[tuple[date, Figure]]]
+    cards_and_reviews: list[tuple[date, dict[str, Figure]]]
+    channels: list[ChannelShare]
+    ranking_key: str
+    ranking: list[RankingRow]
+    grade_quarter: tuple[int, int]
+    claimed: list[ItemReality]
+
+
+def trend_window(start: date, end: date) -> tuple[date, date]:
+    """The months a trend is drawn over: the period itself when it spans three months or more,
+    else the twelve months up to its end (a month alone is no trend)."""
+    if (end.year - start.year) * 12 + end.month - start.month >= 2:
+        return start, end
+    first = end.replace(day=1)
+    for _month in range(11):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first, end
+
+
+def grade_quarter_of(start: date, end: date) -> tuple[int, int]:
+    """The quarter whose supervision grades colour a ranking of start..end: the quarter of its
+    last day (the quarter itself when the period is one)."""
+    return end.year, (end.month - 1) // 3 + 1
+
+
+def department_grades(*, actor: Any, year: int, quarter: int) -> dict[int, Any]:
+    """The supervision grade of each department the actor watches, for a quarter (the grades
+    page's own figures and thresholds: tongban.supervision.grading)."""
+    from tongban.supervision import permissions as supervision_permissions
+    from tongban.supervision import selectors as supervision_selectors
+
+    if not supervision_permissions.can_view_board(actor):
+        return {}
+    rows, _available = supervision_selectors.grades_for(actor=actor, year=year, quarter=quarter)
+    return {row.department_id: row.grade for row in rows}
+
+
+def ranking_with_grades(
+    *, actor: Any, key: str, start: date, end: date, scope: Scope
+) -> tuple[list[RankingRow], tuple[int, int]]:
+    """Departments of the scope's region ranked by one figure, each with its quarterly grade.
+    A scope narrowed to a department ranks that department alone."""
+    year, quarter = grade_quarter_of(start, end)
+    grades = department_grades(actor=actor, year=year, quarter=quarter)
+    pairs = department_ranking(key=key, start=start, end=end, region_code=scope.region_code)
+    if scope.department_id is not None:
+        pairs = [(d, f) for d, f in pairs if d.pk == scope.department_id]
+    rows = []
+    for department, figure in pairs:
+        grade = grades.get(department.pk)
+        rows.append(
+            RankingRow(
+                department=department,
+                figure=figure,
+                grade=grade.value if grade else None,
+                grade_label=str(grade.label) if grade else _("未评定"),
+            )
+        )
+    return rows, (year, quarter)
+
+
+def channel_mix(figures: Sequence[Figure]) -> list[ChannelShare]:
+    """Accepted cases online and at a window, from the 网办率 figure's two parts."""
+    online = next(f for f in figures if f.key == "online_rate")
+    return [
+        ChannelShare(Channel.ONLINE, str(Channel.ONLINE.label), int(online.numerator), "numerator"),
+        ChannelShare(
+            Channel.WINDOW,
+            str(Channel.WINDOW.label),
+            int(online.denominator - online.numerator),
+            "rest",
+        ),
+    ]
+
+
+def dashboard_for(
+    *, actor: Any, start: date, end: date, scope: Scope, ranking_key: str = "on_time_rate"
+) -> Dashboard:
+    """Everything the leadership dashboard shows for a period and an already permitted scope."""
+    if ranking_key not in RANKING_KEYS:
+        raise KeyError(ranking_key)
+    figures = indicators(start=start, end=end, scope=scope)
+    headline = [f for key in HEADLINE_KEYS for f in figures if f.key == key]
+    first, last = trend_window(start, end)
+    trends = {
+        key: indicator_series(key=key, start=first, end=last, scope=scope) for key in TREND_KEYS
+    }
+    monthly = {
+        key: indicator_series(key=key, start=first, end=last, scope=scope)
+        for key in ("red_cards", "yellow_cards", "bad_review_count")
+    }
+    cards_and_reviews = [
+        (point, {key: dict(series)[point] for key, series in monthly.items()})
+        for point, _figure in monthly["red_cards"]
+    ]
+    ranking, quarter = ranking_with_grades(
+        actor=actor, key=ranking_key, start=start, end=end, scope=scope
+    )
+    return Dashboard(
+        start=start,
+        end=end,
+        scope=scope,
+        figures=headline,
+        trends=trends,
+        cards_and_reviews=cards_and_reviews,
+        channels=channel_mix(figures),
+        ranking_key=ranking_key,
+        ranking=ranking,
+        grade_quarter=quarter,
+        claimed=claimed_vs_actual(start=start, end=end, scope=scope),
+    )
+
+
+@dataclass(frozen=True)
+class ScopeChoices:
+    regions: list[tuple[str, str]]
+    departments: list[tuple[int, str]]
+    items: list[tuple[int, str]]
+    halls: list[tuple[int, str]]
+
+
+def scope_choices_for(*, actor: Any) -> ScopeChoices:
+    """The regions (down to towns), departments, items and halls the actor may pick a scope
+    from (tongban.metrics.permissions decides; this lists what it would grant)."""
+    from django.db.models.functions import Length
+
+    from tongban.org.models import Hall, Region
+
+    from .permissions import grants_of
+
+    grants = grants_of(actor)
+
+    def within(field: str, ids: Sequence[int] = ()) -> Q:
+        if grants.everything:
+            return Q()
+        q = Q(pk__in=list(ids))
+        for code in grants.region_codes:
+            q |= Q(**{f"{field}__startswith": code})
+        return q
+
+    # Villages (12-digit codes) are too many to pick from; a town's subtree holds them.
+    regions = Region.objects.alias(digits=Length("code")).filter(within("code"), digits__lte=9)
+    if not (grants.everything or grants.region_codes):
+        regions = regions.none()
+    departments = Department.objects.filter(within("region__code", grants.department_ids)).order_by(
+        "region__code", "name"
+    )
+    items = ServiceItem.objects.filter(department__in=departments).order_by("local_code")
+    halls = Hall.objects.filter(within("region__code", grants.hall_ids)).order_by(
+        "region__code", "name"
+    )
+    return ScopeChoices(
+        regions=[(r.code, f"{r.name}（{r.code}）") for r in regions.order_by("code")],
+        departments=[(d.pk, d.name) for d in departments],
+        items=[(i.pk, str(i)) for i in items.select_related("entry")],
+        halls=[(h.pk, h.name) for h in halls],
+    )
+
+
+def scope_names(scope: Scope) -> list[tuple[str, str]]:
+    """The scope in words, as (what, name) pairs, for titles of pages and reports."""
+    from tongban.org.models import Hall, Region
+
+    out: list[tuple[str, str]] = []
+    if scope.region_code:
+        region = Region.objects.filter(code=scope.region_code).first()
+        out.append((_("区划"), region.name if region else scope.region_code))
+    if scope.department_id is not None:
+        department = Department.objects.filter(pk=scope.department_id).first()
+        out.append((_("部门"), department.name if department else str(scope.department_id)))
+    if scope.item_id is not None:
+        item = ServiceItem.objects.filter(pk=scope.item_id).first()
+        out.append((_("事项"), str(item) if item else str(scope.item_id)))
+    if scope.hall_id is not None:
+        hall = Hall.objects.filter(pk=scope.hall_id).first()
+        out.append((_("大厅"), hall.name if hall else str(scope.hall_id)))
+    if scope.channel:
+        out.append((_("渠道"), str(Channel(scope.channel).label)))
+    return out
+
+
+def case_rows_behind(
+    *, key: str, part: str, start: date, end: date, scope: Scope = Scope()
+) -> QuerySet[Case]:
+    """The cases behind a figure with what a drill-down list shows of them, by number."""
+    return (
+        cases_behind(key=key, part=part, start=start, end=end, scope=scope)
+        .select_related("department", "region")
+        .only(
+            "pk",
+            "number",
+            "title",
+            "status",
+            "channel",
+            "visits",
+            "accepted_at",
+            "completed_at",
+            "promised_due",
+            "department__name",
+            "region__name",
+        )
+        .order_by("number")
+    )

@@ -35,6 +35,9 @@ CASE_READER_ROLES = frozenset(
     {Role.WINDOW_CLERK, Role.APPROVER, Role.DEPARTMENT_HEAD, Role.SUPERVISOR, Role.SYSADMIN}
 )
 
+# Roles that see figures (tongban.metrics.permissions grants each of them a scope).
+METRICS_ROLES = CASE_READER_ROLES | {Role.CATALOGUE_ADMIN}
+
 
 def navigation_for(*, user: Any) -> list[NavItem]:
     if not getattr(user, "is_authenticated", False):
@@ -56,6 +59,8 @@ def navigation_for(*, user: Any) -> list[NavItem]:
         items.append(NavItem(_("差评溯源"), reverse("reviews:tracing")))
     if roles & {Role.CATALOGUE_ADMIN, Role.SUPERVISOR, Role.SYSADMIN}:
         items.append(NavItem(_("目录审查"), reverse("catalog:audit")))
+    if roles & METRICS_ROLES:
+        items.append(NavItem(_("统计分析"), reverse("metrics:dashboard")))
     if roles & {Role.SYSADMIN, Role.DEPARTMENT_HEAD}:
         items.append(NavItem(_("对外推送"), reverse("webhooks:index")))
     items.append(NavItem(_("工作日历"), reverse("timelimits:calendar")))
