@@ -175,4 +175,8 @@ class DashboardForm(forms.Form):
 
 def initial_data(today: date) -> dict[str, str]:
     """What an unfiltered dashboard shows: this month."""
-    return {"period": "month", "month": f"{today.year:04d}-{today.month:02d}"}
+    return {
+        "period": "month",
+        "month": f"{today.year:04d}-{today.month:02d}",
+        "ranking": "on_time_rate",
+    }

@@ -13,6 +13,9 @@
     if (!element || !window.echarts) return null;
     var chart = window.echarts.getInstanceByDom(element) || window.echarts.init(element, null, { locale: "ZH" });
     chart.off("click");
+    chart.off("finished");
+    // Marked once drawn (animation over), so that a test or a wall screen's kiosk script knows.
+    chart.on("finished", function () { element.setAttribute("data-drawn", "true"); });
     chart.on("click", function (params) {
       var url = params.data && params.data.url;
       if (url) window.location.assign(url);
