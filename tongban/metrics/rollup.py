@@ -19,7 +19,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from tongban.cases.models import Case, Channel
@@ -116,9 +118,38 @@ def _chunks(values: list[Any], size: int = ID_CHUNK) -> Iterator[list[Any]]:
         yield values[i : i + size]
 
 
+def _in(ids: list[int]) -> Any:
+    """The right side of `pk__in` for many ids: on PostgreSQL one array parameter (binding tens of
+    thousands of separate parameters cost more than the query), elsewhere the list itself."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return ids
+
+
+def _id_chunks(ids: list[int]) -> Iterator[Any]:
+    if connection.vendor == "postgresql":
+        if ids:
+            yield _in(ids)
+        return
+    yield from _chunks(ids)
+
+
+def _bucket_counts(field: str, buckets: Iterable[tuple[str, int, int | None]]) -> dict[str, Count]:
+    counts = {}
+    for suffix, lo, hi in buckets:
+        within = Q(**{f"{field}__gte": lo})
+        if hi is not None:
+            within &= Q(**{f"{field}__lte": hi})
+        counts[suffix] = Count("pk", filter=within)
+    return counts
+
+
 def compute_day(day: date, calendars: Calendars | None = None) -> dict[Dims, dict[str, int]]:
     """The counters of one local day per dimension tuple (region code, department, item, hall,
-    channel), computed from the source tables."""
+    channel), computed from the source tables.
+
+    The database counts and sums per dimension tuple; only the working days taken are counted
+    here, once per (region, day accepted) group, since they need the region's calendar."""
     calendars = calendars or Calendars()
     lo, hi = day_bounds(day)
     rows: dict[Dims, dict[str, int]] = {}
@@ -129,50 +160,63 @@ def compute_day(day: date, calendars: Calendars | None = None) -> dict[Dims, dic
             counters = rows[dims] = dict.fromkeys(COUNTERS, 0)
         return counters
 
-    items = Case.objects.filter(version__isnull=False)
-    for *dims, supplements in items.filter(accepted_at__gte=lo, accepted_at__lt=hi).values_list(
-        *_CASE_DIMS, "supplement_count"
-    ):
-        r = row(tuple(dims))
-        r["accepted"] += 1
-        if dims[4] == Channel.ONLINE:
-            r["accepted_online"] += 1
-        if supplements >= 1:
-            r["supplemented"] += 1
-            if supplements == 1:
-                r["supplemented_once"] += 1
+    def dims_of(group: dict[str, Any], prefix: str = "") -> Dims:
+        return tuple(group[prefix + d] for d in _CASE_DIMS)
 
+    items = Case.objects.filter(version__isnull=False)
+    for group in (
+        items.filter(accepted_at__gte=lo, accepted_at__lt=hi)
+        .values(*_CASE_DIMS)
+        .annotate(
+            n=Count("pk"),
+            online=Count("pk", filter=Q(channel=Channel.ONLINE)),
+            supplemented=Count("pk", filter=Q(supplement_count__gte=1)),
+            supplemented_once=Count("pk", filter=Q(supplement_count=1)),
+        )
+        .order_by()
+    ):
+        r = row(dims_of(group))
+        r["accepted"] += group["n"]
+        r["accepted_online"] += group["online"]
+        r["supplemented"] += group["supplemented"]
+        r["supplemented_once"] += group["supplemented_once"]
+
+    # Every case here was completed on `day`; its working days taken depend only on its region
+    # and the day it was accepted, so the cases are counted per that pair.
+    visit_buckets = _bucket_counts("visits", VISIT_BUCKETS)
     completed = list(
-        items.filter(completed_at__gte=lo, completed_at__lt=hi).values_list(
-            *_CASE_DIMS,
-            "region_id",
-            "accepted_at",
-            "completed_at",
-            "promised_due",
-            "visits",
-            "promised_limit",
+        items.filter(completed_at__gte=lo, completed_at__lt=hi)
+        .values(*_CASE_DIMS, "region_id", accepted_day=TruncDate("accepted_at"))
+        .annotate(
+            n=Count("pk"),
+            on_time=Count(
+                "pk",
+                filter=Q(promised_due__isnull=True) | Q(completed_at__lte=F("promised_due")),
+            ),
+            full_online=Count("pk", filter=Q(channel=Channel.ONLINE, visits=0)),
+            visits_sum=Sum("visits"),
+            promised_sum=Sum("promised_limit"),
+            **{f"visits_{suffix}": count for suffix, count in visit_buckets.items()},
         )
+        .order_by()
     )
-    calendars.load({row[5] for row in completed})
-    for *dims, region_id, accepted_at, completed_at, promised_due, visits, promised in completed:
-        r = row(tuple(dims))
-        r["completed"] += 1
-        taken = days_taken_between(
-            calendars.of(region_id), local_date(accepted_at), local_date(completed_at)
-        )
+    calendars.load({group["region_id"] for group in completed})
+    for group in completed:
+        r = row(dims_of(group))
+        n = group["n"]
+        taken = days_taken_between(calendars.of(group["region_id"]), group["accepted_day"], day)
+        r["completed"] += n
         if taken == 0:
-            r["completed_same_day"] += 1
-        if promised_due is None or completed_at <= promised_due:
-            r["completed_on_time"] += 1
-        else:
-            r["completed_late"] += 1
-        if dims[4] == Channel.ONLINE and visits == 0:
-            r["completed_full_online"] += 1
-        r["visits_sum"] += visits
-        r[f"visits_{bucket_of(visits, VISIT_BUCKETS)}"] += 1
-        r[f"taken_{bucket_of(taken, DAYS_BUCKETS)}"] += 1
-        r["days_taken_sum"] += taken
-        r["days_promised_sum"] += promised
+            r["completed_same_day"] += n
+        r["completed_on_time"] += group["on_time"]
+        r["completed_late"] += n - group["on_time"]
+        r["completed_full_online"] += group["full_online"]
+        r["visits_sum"] += group["visits_sum"]
+        for suffix in visit_buckets:
+            r[f"visits_{suffix}"] += group[f"visits_{suffix}"]
+        r[f"taken_{bucket_of(taken, DAYS_BUCKETS)}"] += n
+        r["days_taken_sum"] += taken * n
+        r["days_promised_sum"] += group["promised_sum"]
 
     # Cards: events on cases (bundle parents too, with no item).
     cards = list(
@@ -184,35 +228,43 @@ def compute_day(day: date, calendars: Calendars | None = None) -> dict[Dims, dic
         ).values_list("subject_id", "kind")
     )
     if cards:
-        dims_of: dict[int, Dims] = {}
+        card_dims: dict[int, Dims] = {}
         ids = sorted({int(subject_id) for subject_id, _kind in cards})
-        for chunk in _chunks(ids):
+        for chunk in _id_chunks(ids):
             for pk, *dims in Case.objects.filter(pk__in=chunk).values_list("pk", *_CASE_DIMS):
-                dims_of[pk] = tuple(dims)
+                card_dims[pk] = tuple(dims)
         for subject_id, kind in cards:
-            case_dims = dims_of.get(int(subject_id))
+            case_dims = card_dims.get(int(subject_id))
             if case_dims is not None:
                 row(case_dims)["yellow_cards" if kind in YELLOW_KINDS else "red_cards"] += 1
 
     counted = evaluations_counted()
-    case_dims_of_evaluation = tuple(f"case__{d}" for d in _CASE_DIMS)
-    for *dims, level in counted.filter(created_at__gte=lo, created_at__lt=hi).values_list(
-        *case_dims_of_evaluation, "level"
+    on_case = "case__"
+    for group in (
+        counted.filter(created_at__gte=lo, created_at__lt=hi)
+        .values(*(on_case + d for d in _CASE_DIMS))
+        .annotate(
+            n=Count("pk"),
+            good=Count("pk", filter=Q(level__in=sorted(GOOD_LEVELS))),
+            bad=Count("pk", filter=Q(level__in=sorted(BAD_LEVELS))),
+        )
+        .order_by()
     ):
-        r = row(tuple(dims))
-        r["evaluations"] += 1
-        if level in GOOD_LEVELS:
-            r["good_reviews"] += 1
-        elif level in BAD_LEVELS:
-            r["bad_reviews"] += 1
+        r = row(dims_of(group, on_case))
+        r["evaluations"] += group["n"]
+        r["good_reviews"] += group["good"]
+        r["bad_reviews"] += group["bad"]
 
-    for *dims, in_time in Rectification.objects.filter(
-        evaluation__in=counted, reply_due__gte=lo, reply_due__lt=hi
-    ).values_list(*(f"evaluation__{d}" for d in case_dims_of_evaluation), "replied_in_time"):
-        r = row(tuple(dims))
-        r["rectifications_due"] += 1
-        if in_time:
-            r["rectified_in_time"] += 1
+    on_evaluation = "evaluation__case__"
+    for group in (
+        Rectification.objects.filter(evaluation__in=counted, reply_due__gte=lo, reply_due__lt=hi)
+        .values(*(on_evaluation + d for d in _CASE_DIMS))
+        .annotate(n=Count("pk"), in_time=Count("pk", filter=Q(replied_in_time=True)))
+        .order_by()
+    ):
+        r = row(dims_of(group, on_evaluation))
+        r["rectifications_due"] += group["n"]
+        r["rectified_in_time"] += group["in_time"]
     return rows
 
 
@@ -336,18 +388,17 @@ def _case_days(case_ids: set[int]) -> set[date]:
     settled by the acceptance, whose own event names that day."""
     days: set[date] = set()
     ids = sorted(case_ids)
-    for chunk in _chunks(ids):
-        for (completed_at,) in Case.objects.filter(
-            pk__in=chunk, completed_at__isnull=False
-        ).values_list("completed_at"):
-            if completed_at is not None:
-                days.add(local_date(completed_at))
-        for (created_at,) in Evaluation.objects.filter(case_id__in=chunk).values_list("created_at"):
-            days.add(local_date(created_at))
-        for (reply_due,) in Rectification.objects.filter(evaluation__case_id__in=chunk).values_list(
-            "reply_due"
+    for chunk in _id_chunks(ids):
+        for query in (
+            Case.objects.filter(pk__in=chunk, completed_at__isnull=False).values_list(
+                TruncDate("completed_at")
+            ),
+            Evaluation.objects.filter(case_id__in=chunk).values_list(TruncDate("created_at")),
+            Rectification.objects.filter(evaluation__case_id__in=chunk).values_list(
+                TruncDate("reply_due")
+            ),
         ):
-            days.add(local_date(reply_due))
+            days.update(d for (d,) in query.order_by().distinct())
     return days
 
 
@@ -374,12 +425,12 @@ def rollup_pending() -> RollupResult:
         rectification_ids: set[int] = set()
         last_event_id = state.last_event_id
         count = 0
-        for pk, subject_type, subject_id, occurred_at in events.values_list(
-            "pk", "subject_type", "subject_id", "occurred_at"
+        for pk, subject_type, subject_id, occurred_on in events.values_list(
+            "pk", "subject_type", "subject_id", TruncDate("occurred_at")
         ).iterator(chunk_size=5000):
             count += 1
             last_event_id = max(last_event_id, pk)
-            days.add(local_date(occurred_at))
+            days.add(occurred_on)
             if subject_type == CASE_SUBJECT:
                 case_ids.add(int(subject_id))
             elif subject_type == EVALUATION_SUBJECT:

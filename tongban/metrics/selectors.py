@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db import connections
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -158,10 +160,48 @@ def _period_q(months: Sequence[date], ranges: Sequence[tuple[date, date]], *, mo
 
 
 def _sum_rows(qs: QuerySet[Any], group_by: Sequence[str] = ()) -> list[dict[str, Any]]:
-    aggregates = {name: Sum(name) for name in COUNTERS}
+    """The counters summed over the rows of `qs` (a rollup table), per value of `group_by`.
+
+    The statement is written here around the queryset's own WHERE: building and resolving 37
+    `Sum` expressions in the ORM took several times longer than the database took to add up a
+    year of a province. A queryset that joins other tables goes through the ORM."""
+    query = qs.query
+    if len(query.alias_map) > 1:
+        aggregates = {name: Sum(name) for name in COUNTERS}
+        if group_by:
+            return list(qs.values(*group_by).annotate(**aggregates).order_by())
+        return [qs.aggregate(**aggregates)]
+    connection = connections[qs.db]
+    try:
+        where, params = query.get_compiler(connection=connection).compile(query.where)
+    except EmptyResultSet:
+        return [] if group_by else [dict.fromkeys(COUNTERS)]
+    except FullResultSet:
+        where, params = "", []
+    meta = qs.model._meta
+    quote = connection.ops.quote_name
+    group_fields = [meta.get_field(name) for name in group_by]
+    group_columns = ", ".join(quote(f.column) for f in group_fields)
+    selected = [
+        *(quote(f.column) for f in group_fields),
+        *(f"SUM({quote(meta.get_field(name).column)})" for name in COUNTERS),
+    ]
+    # Only our own table and column names are interpolated; the values are parameters.
+    sql = f"SELECT {', '.join(selected)} FROM {quote(meta.db_table)}"  # noqa: S608
+    if where:
+        sql += f" WHERE {where}"
     if group_by:
-        return list(qs.values(*group_by).annotate(**aggregates).order_by())
-    return [qs.aggregate(**aggregates)]
+        sql += f" GROUP BY {group_columns}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    rows = []
+    for values in fetched:
+        row = {f.name: f.to_python(v) for f, v in zip(group_fields, values, strict=False)}
+        for name, value in zip(COUNTERS, values[len(group_fields) :], strict=True):
+            row[name] = None if value is None else int(value)
+        rows.append(row)
+    return rows
 
 
 def rollup_totals(

@@ -296,10 +296,10 @@ def cases(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "metrics/cases.html", context)
 
 
-def _resolved(request: AuthenticatedHttpRequest) -> tuple[DashboardForm, Dashboard]:
+def _resolved(request: AuthenticatedHttpRequest) -> tuple[DashboardForm, Dashboard | None]:
     form = _form(request)
     if not form.is_valid():
-        return form, None  # type: ignore[return-value]
+        return form, None
     scope = _scope(request, form)
     start, end = form.dates
     board = selectors.dashboard_for(
