@@ -158,6 +158,16 @@ def test_a_year_has_the_patterns_of_a_real_one(national_calendar: None) -> None:
     assert evaluations.count() >= 50
     assert 0 < bad.count() <= 0.08 * evaluations.count()
     assert all(hasattr(e, "rectification") for e in bad)
+    # Each rated on its simulated day after its case was completed, not on the day of the run;
+    # so the ratings of a year fall in most of its months.
+    today = timezone.localdate()
+    for evaluation in evaluations.select_related("case"):
+        completed = evaluation.case.completed_at
+        assert completed is not None and completed <= evaluation.created_at
+        assert timezone.localdate(evaluation.created_at) < today
+    assert len({timezone.localdate(e.created_at).month for e in evaluations}) >= 9
+    for evaluation in bad:
+        assert evaluation.rectification.opened_at == evaluation.created_at
     # The first working days after a long holiday (春节, 国庆 …) are busier than ordinary ones.
     per_day = Counter(timezone.localdate(c) for c in cases.values_list("created_at", flat=True))
     first, last = min(per_day), max(per_day)

@@ -187,8 +187,8 @@ def test_the_export_alone_recomputes_every_case_figure_of_a_demo_year(
         "demo", "--cases", "150", "--seed", "7", stdout=io.StringIO(), stderr=io.StringIO()
     )
     rollup_rebuild()
-    # The demo year ends yesterday; what the services stamp with the real clock (ratings,
-    # rectification deadlines) lies today and after, so the period runs to the last deadline.
+    # The demo year ends yesterday; the rectification deadlines of its last bad reviews lie a few
+    # working days after, so the period runs past them.
     today = timezone.localdate()
     start, end = today - timedelta(days=400), today + timedelta(days=30)
     supervisor = UserFactory()
