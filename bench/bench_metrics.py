@@ -18,9 +18,11 @@ taken and lateness drawn from plausible spreads. `tongban metrics rebuild` build
     province over twelve months, one county over a month, one department over a quarter, one item
     over a custom range of dates; and the same SQL statements sent raw through a cursor.
 (b) one day of a province: 100,000 more cases completed yesterday, with one `case.completed`
-    event each (100,000 events), are rolled up by `rollup_pending()` (the periodic task: finds the
-    touched days — yesterday and the days those cases were accepted — and recomputes them), and
-    yesterday alone by `write_day` + `write_months`.
+    event each (100,000 events), are rolled up by `rollup_pending()` (the periodic task: reads the
+    events written since its last run, finds the days they touch — the day of each event and the
+    days its case was completed, rated or owed a reply — and recomputes them), and yesterday alone
+    by `roll_days`. The bench writes no acceptance events for these cases (in real life each was
+    rolled up on the day it was accepted), so the days they were accepted are not recomputed.
 
 The requirement (issue 7) is ≤ 50 ms for (a) and < 10 s for (b).
 """
