@@ -66,8 +66,6 @@ PGBENCH_SCRIPT = Path(__file__).with_name("pgbench_case_insert.sql")
 PGBENCH_EARLIER = Path(__file__).with_name("pgbench_case_insert_earlier.sql")
 # Requests a client thread sends on one connection before it opens another (see fire()).
 RECONNECT_EVERY = 20
-# Ports other PostgreSQL servers on this machine are told to use; never picked for ours.
-RESERVED_PORTS = range(55300, 55400)
 FORM = {"name": "王五", "mobile": "13800138000"}
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -411,7 +409,7 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, help="also profile N creations")
     args = parser.parse_args()
 
-    with throwaway_postgres(args.port or _unreserved_port()) as database_url:
+    with throwaway_postgres(args.port or free_port()) as database_url:
         # Persistent connections, as a production deployment runs; files without a manifest.
         # The SMS log backend's lines would bury the report: warnings only.
         env = django_setup(
@@ -430,7 +428,7 @@ def main() -> None:
         county = county_load()
         world = county.world
         body = create_body(world)
-        http_port = _unreserved_port()
+        http_port = free_port()
         server, log = gunicorn_start(
             env,
             port=http_port,
@@ -559,13 +557,6 @@ def main() -> None:
             connection.close()
         # Kept when the run failed (SystemExit above), to read what the server said.
         shutil.rmtree(Path(log).parent, ignore_errors=True)
-
-
-def _unreserved_port() -> int:
-    while True:
-        port = free_port()
-        if port not in RESERVED_PORTS:
-            return port
 
 
 def _settle() -> None:

@@ -336,7 +336,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    with throwaway_postgres(args.port or _unreserved_port()) as database_url:
+    with throwaway_postgres(args.port or free_port()) as database_url:
         # Persistent connections, as a production deployment runs; files without a manifest.
         django_setup(database_url, DATABASE_CONN_MAX_AGE="600", STATICFILES_MANIFEST="false")
         from django.db import connection
@@ -410,14 +410,6 @@ def _vacuum() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE) cases_case, cases_step")
-
-
-def _unreserved_port() -> int:
-    # 55300–55399 are the ports other PostgreSQL servers on this machine are told to use.
-    while True:
-        port = free_port()
-        if not 55300 <= port < 55400:
-            return port
 
 
 if __name__ == "__main__":
