@@ -75,6 +75,24 @@ INDICATORS: dict[str, IndicatorDefinition] = dict(
             CATALOGUE,
             _("网办深度为全程网办的事项数 / 已发布事项数"),
         ),
+        _d(
+            "prereview_item_share",
+            _("网上预审事项占比"),
+            RATIO,
+            None,
+            True,
+            CATALOGUE,
+            _("网办深度为网上预审的事项数 / 已发布事项数"),
+        ),
+        _d(
+            "offline_item_share",
+            _("线下办理事项占比"),
+            RATIO,
+            None,
+            False,
+            CATALOGUE,
+            _("网办深度为线下办理的事项数 / 已发布事项数"),
+        ),
         # --- cases: what really happened -----------------------------------------------------------
         _d(
             "accepted_count",

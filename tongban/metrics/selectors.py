@@ -287,6 +287,8 @@ def catalogue_totals(scope: Scope) -> dict[str, int]:
         items=Count("pk"),
         immediate=Count("pk", filter=Q(promised_limit=0)),
         full_online=Count("pk", filter=Q(online_depth=OnlineDepth.FULL_ONLINE)),
+        prereview=Count("pk", filter=Q(online_depth=OnlineDepth.PREREVIEW)),
+        offline=Count("pk", filter=Q(online_depth=OnlineDepth.OFFLINE)),
         legal=Sum("legal_limit", filter=with_legal),
         promised=Sum("promised_limit", filter=with_legal),
     )
@@ -301,6 +303,10 @@ def _catalogue_figure(
         return make_figure(definition, totals["immediate"], totals["items"])
     if definition.key == "full_online_item_share":
         return make_figure(definition, totals["full_online"], totals["items"])
+    if definition.key == "prereview_item_share":
+        return make_figure(definition, totals["prereview"], totals["items"])
+    if definition.key == "offline_item_share":
+        return make_figure(definition, totals["offline"], totals["items"])
     if definition.key == "time_compression":
         # 1 - Σ promised / Σ legal, as (Σ legal - Σ promised) / Σ legal: two integers.
         return make_figure(definition, totals["legal"] - totals["promised"], totals["legal"])

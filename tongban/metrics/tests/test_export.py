@@ -21,6 +21,7 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from tongban.metrics.definitions import CATALOGUE, INDICATORS
 from tongban.org.models import Department, Region, Role
 from tongban.org.tests.factories import RoleAssignmentFactory, UserFactory
 
@@ -170,7 +171,7 @@ def api_figures(client: Client, start: date, end: date, **scope: Any) -> dict[st
     return {
         f["key"]: (f["numerator"], f["denominator"])
         for f in response.json()["figures"]
-        if f["key"] not in ("immediate_item_share", "time_compression", "full_online_item_share")
+        if INDICATORS[f["key"]].kind != CATALOGUE
     }
 
 

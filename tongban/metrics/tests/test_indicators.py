@@ -137,6 +137,9 @@ def test_catalogue_figures_count_published_items(county):
     # 1 - (10 + 0) / (20 + 5)
     assert parts(found["time_compression"]) == (15, 25, pytest.approx(0.6))
     assert parts(found["full_online_item_share"]) == (1, 2, 0.5)
+    # Items by online depth: the first item is handled offline, the second fully online.
+    assert parts(found["prereview_item_share"]) == (0, 2, 0.0)
+    assert parts(found["offline_item_share"]) == (1, 2, 0.5)
 
 
 # --- periods and scopes -------------------------------------------------------------------------------
