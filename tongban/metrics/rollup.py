@@ -118,20 +118,13 @@ def _chunks(values: list[Any], size: int = ID_CHUNK) -> Iterator[list[Any]]:
         yield values[i : i + size]
 
 
-def _in(ids: list[int]) -> Any:
-    """The right side of `pk__in` for many ids: on PostgreSQL one array parameter (binding tens of
-    thousands of separate parameters cost more than the query), elsewhere the list itself."""
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
-    return ids
-
-
 def _id_chunks(ids: list[int]) -> Iterator[Any]:
-    if connection.vendor == "postgresql":
-        if ids:
-            yield _in(ids)
-        return
-    yield from _chunks(ids)
+    """Right sides of `pk__in` covering `ids`: on PostgreSQL one array parameter (binding tens of
+    thousands of separate parameters cost more than the query), elsewhere chunks of the list."""
+    if connection.vendor != "postgresql":
+        yield from _chunks(ids)
+    elif ids:
+        yield RawSQL("SELECT unnest(%s::bigint[])", [ids])
 
 
 def _bucket_counts(field: str, buckets: Iterable[tuple[str, int, int | None]]) -> dict[str, Count]:

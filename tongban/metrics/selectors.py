@@ -280,6 +280,15 @@ def _published_versions(scope: Scope) -> QuerySet[ItemVersion]:
     return qs
 
 
+# Catalogue shares: the count of `catalogue_totals` over its published items.
+_ITEM_SHARES = {
+    "immediate_item_share": "immediate",
+    "full_online_item_share": "full_online",
+    "prereview_item_share": "prereview",
+    "offline_item_share": "offline",
+}
+
+
 def catalogue_totals(scope: Scope) -> dict[str, int]:
     """The catalogue's counts over the published versions in scope, in one query."""
     with_legal = Q(legal_limit__gt=0)
@@ -299,14 +308,8 @@ def _catalogue_figure(
     definition: IndicatorDefinition, scope: Scope, totals: dict[str, int] | None = None
 ) -> Figure:
     totals = totals if totals is not None else catalogue_totals(scope)
-    if definition.key == "immediate_item_share":
-        return make_figure(definition, totals["immediate"], totals["items"])
-    if definition.key == "full_online_item_share":
-        return make_figure(definition, totals["full_online"], totals["items"])
-    if definition.key == "prereview_item_share":
-        return make_figure(definition, totals["prereview"], totals["items"])
-    if definition.key == "offline_item_share":
-        return make_figure(definition, totals["offline"], totals["items"])
+    if definition.key in _ITEM_SHARES:
+        return make_figure(definition, totals[_ITEM_SHARES[definition.key]], totals["items"])
     if definition.key == "time_compression":
         # 1 - Σ promised / Σ legal, as (Σ legal - Σ promised) / Σ legal: two integers.
         return make_figure(definition, totals["legal"] - totals["promised"], totals["legal"])

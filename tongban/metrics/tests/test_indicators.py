@@ -400,3 +400,44 @@ def test_updating_from_nothing_gives_what_a_rebuild_gives():
     assert sum(CaseDay.objects.values_list("completed", flat=True)) == 2
     rollup.rollup_rebuild()
     assert table_rows() == updated
+
+
+# --- the summing statement -----------------------------------------------------------------------
+
+
+def _orm_sums(qs, group_by=()):  # the ORM's own aggregate, for comparison
+    from django.db.models import Sum
+
+    sums = {name: Sum(name) for name in selectors.COUNTERS}
+    if group_by:
+        return sorted(
+            qs.values(*group_by).annotate(**sums).order_by(), key=lambda r: str(list(r.values()))
+        )
+    return [qs.aggregate(**sums)]
+
+
+@pytest.mark.parametrize(
+    "make_qs, group_by",
+    [
+        (lambda c: CaseDay.objects.all(), ()),
+        (lambda c: CaseDay.objects.all(), ("item_id", "channel")),
+        (lambda c: CaseDay.objects.filter(region_code__startswith=c.world.main.region.code), ()),
+        (lambda c: DepartmentMonth.objects.filter(month__gte=c.start), ("department_id",)),
+        (lambda c: RegionDay.objects.filter(day__in=[]), ()),
+        (lambda c: RegionDay.objects.filter(day__in=[]), ("region_code",)),
+    ],
+    ids=[
+        "whole-table",
+        "grouped",
+        "region-subtree",
+        "months-by-department",
+        "empty",
+        "empty-grouped",
+    ],
+)
+def test_the_written_sum_statement_gives_what_the_orm_gives(county, make_qs, group_by):
+    qs = make_qs(county)
+    written = selectors._sum_rows(qs, group_by)
+    if group_by:
+        written = sorted(written, key=lambda r: str(list(r.values())))
+    assert written == _orm_sums(qs, group_by)
