@@ -29,6 +29,7 @@ from tongban.catalog.models import (
     ProcessStep,
     SpecialProcedureKind,
 )
+from tongban.core import now as core_now
 from tongban.core.constraints import choices_constraint
 from tongban.org.models import Applicant, Department, Hall, Region, Role
 from tongban.timelimits.calendar import DayUnit
@@ -118,7 +119,7 @@ class Case(models.Model):
     # What the case produced for the items that depend on it (a bundle's field mappings read it).
     outputs = models.JSONField(_("办理结果数据"), default=dict, blank=True)
 
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=core_now.now)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
@@ -307,7 +308,7 @@ class Upload(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    uploaded_at = models.DateTimeField(_("上传时间"), default=core_now.now)
 
     class Meta:
         verbose_name = _("上传文件")
@@ -372,7 +373,7 @@ class SupplementRequest(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    requested_at = models.DateTimeField(_("告知时间"), default=timezone.now)
+    requested_at = models.DateTimeField(_("告知时间"), default=core_now.now)
     answered_at = models.DateTimeField(_("补正时间"), null=True, blank=True)
 
     class Meta:
@@ -398,7 +399,7 @@ class Suspension(models.Model):
     kind = models.CharField(_("特别程序"), max_length=20, choices=SpecialProcedureKind.choices)
     reason = models.TextField(_("事由"))
     expected_days = models.PositiveSmallIntegerField(_("预计时长（工作日）"))
-    started_at = models.DateTimeField(_("开始时间"), default=timezone.now)
+    started_at = models.DateTimeField(_("开始时间"), default=core_now.now)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -433,7 +434,7 @@ class Extension(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    requested_at = models.DateTimeField(_("申请时间"), default=core_now.now)
     granted = models.BooleanField(_("批准"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -27,7 +27,6 @@ from datetime import time as dtime
 from typing import Any
 from unittest import mock
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -91,28 +90,14 @@ class Summary:
 @contextmanager
 def simulated_clock(at: datetime) -> Iterator[core_now.FrozenClock]:
     """Hold core.now and django.utils.timezone.now (which the services read) at simulated times.
-
-    A model field declared with `default=timezone.now` holds the function itself, taken when the
-    model was defined, so replacing the module's attribute does not reach it: an evaluation or a
-    rectification would be stamped with today instead of its simulated day. Such fields answer
-    the simulated clock too while it runs."""
+    Model stamps (`default=core_now.now`) follow core.now already."""
     real = timezone.now
-    stamped = [
-        f
-        for model in apps.get_models()
-        for f in model._meta.concrete_fields
-        if getattr(f, "default", None) is real
-    ]
     with core_now.frozen(at) as clock:
         timezone.now = core_now.now  # frozen: core_now.now never calls timezone.now
-        for f in stamped:
-            f.__dict__["_get_default"] = core_now.now  # Field._get_default is a cached_property
         try:
             yield clock
         finally:
             timezone.now = real
-            for f in stamped:
-                f.__dict__.pop("_get_default", None)
 
 
 @contextmanager

@@ -18,9 +18,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core import now as core_now
 from tongban.core.constraints import choices_constraint
 from tongban.org.models import Department, Region, Role
 from tongban.timelimits.calendar import DayUnit
@@ -88,7 +88,7 @@ class ServiceItem(models.Model):
     region = models.ForeignKey(Region, verbose_name=_("实施区划"), on_delete=models.PROTECT)
     department = models.ForeignKey(Department, verbose_name=_("实施部门"), on_delete=models.PROTECT)
     local_code = models.CharField(_("实施编码"), max_length=60)
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=core_now.now)
 
     class Meta:
         verbose_name = _("实施清单事项")
@@ -186,7 +186,7 @@ class ItemVersion(models.Model):
     office_hours = models.CharField(_("办理时间"), max_length=200, blank=True)
 
     guide_reviewed_at = models.DateField(_("办事指南审核日期"), null=True, blank=True)
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=core_now.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("创建人"),
@@ -608,7 +608,7 @@ class SearchDocument(models.Model):
     pinyin_text = models.TextField(_("拼音"))
     body_text = models.TextField(_("内容分词"), blank=True)
     grams_text = models.TextField(_("名称二元字组"), blank=True)
-    indexed_at = models.DateTimeField(_("索引时间"), default=timezone.now)
+    indexed_at = models.DateTimeField(_("索引时间"), default=core_now.now)
     # The item's or bundle's region, copied so that a portal's search filters inside the full-text
     # query itself: a filter after the query's LIMIT would lose the portal's own results.
     region_code = models.CharField(_("实施区划代码"), max_length=12, db_index=True)

@@ -14,8 +14,9 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from . import now as core_now
 
 
 class EventLogImmutableError(Exception):
@@ -66,7 +67,7 @@ class Event(AppendOnlyModel):
     )
     # The actor's name at the time: the record stays readable when accounts are renamed.
     actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
-    occurred_at = models.DateTimeField(_("发生时间"), default=timezone.now, db_index=True)
+    occurred_at = models.DateTimeField(_("发生时间"), default=core_now.now, db_index=True)
     payload = models.JSONField(_("内容"), default=dict, blank=True)
     prev_hash = models.CharField(_("前一条哈希"), max_length=64, blank=True)
     hash = models.CharField(_("哈希"), max_length=64, unique=True)
@@ -89,7 +90,7 @@ class Event(AppendOnlyModel):
 class EventSeal(AppendOnlyModel):
     """A checkpoint over every event with after_event_id < id <= last_event_id, chained to the last."""
 
-    sealed_at = models.DateTimeField(_("封存时间"), default=timezone.now)
+    sealed_at = models.DateTimeField(_("封存时间"), default=core_now.now)
     after_event_id = models.BigIntegerField(_("起点（不含）"))
     last_event_id = models.BigIntegerField(_("终点（含）"), unique=True)
     event_count = models.PositiveIntegerField(_("事件数"))

@@ -3,7 +3,8 @@
 Supervision asks "what colour is this due date now?"; a test that must watch a case turn yellow and
 then red cannot wait for days to pass. Code that reads the clock for such questions calls `now()`
 instead of `timezone.now()`; a test freezes it with `frozen(at)` and moves it with `.set()` or
-`.advance()`. Outside a `frozen` block `now()` is exactly `timezone.now()`.
+`.advance()`. Outside a `frozen` block `now()` is exactly `timezone.now()`. Models stamp their
+rows with it too (`default=now`), so a row written under a frozen clock carries the frozen instant.
 
 The frozen instant is process-wide on purpose (not per thread): a browser test's live server answers
 in another thread of the same process and must see the same instant as the test. So this must never

@@ -17,8 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from tongban.core import now as core_now
 
 # Working days taken by a completed case, bucketed: (column suffix, lowest value, highest value).
 # The 90th percentile is read from these buckets (its bucket's upper bound).
@@ -233,7 +234,7 @@ class RollupState(models.Model):
     last_run_at = models.DateTimeField(_("上次运行"), null=True, blank=True)
     last_rebuild_at = models.DateTimeField(_("上次重建"), null=True, blank=True)
     days_rolled = models.PositiveIntegerField(_("上次重算天数"), default=0)
-    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=core_now.now)
 
     class Meta:
         verbose_name = _("汇总进度")

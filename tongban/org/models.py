@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core import now as core_now
 from tongban.core.constraints import choices_constraint
 from tongban.core.validators import validate_credit_code, validate_id_number, validate_mobile
 
@@ -354,7 +355,7 @@ class Applicant(models.Model):
         on_delete=models.SET_NULL,
         related_name="applicants",
     )
-    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("登记时间"), default=core_now.now)
 
     class Meta:
         verbose_name = _("申请人")
@@ -392,7 +393,7 @@ class LoginCode(models.Model):
 
     mobile = models.CharField(_("手机号码"), max_length=11, db_index=True)
     code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=core_now.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -422,7 +423,7 @@ class ApiToken(models.Model):
     name = models.CharField(_("用途"), max_length=100, blank=True)
     prefix = models.CharField(_("令牌前缀"), max_length=16, unique=True)
     token_hash = models.CharField(_("令牌哈希"), max_length=64, unique=True)
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=core_now.now)
     last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongban.cases.models import Case
+from tongban.core import now as core_now
 from tongban.core.constraints import choices_constraint
 from tongban.org.models import Department, Region
 
@@ -103,7 +103,7 @@ class Evaluation(models.Model):
         related_name="rerating",
     )
     excluded_from_statistics = models.BooleanField(_("不计入统计"), default=False)
-    created_at = models.DateTimeField(_("评价时间"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("评价时间"), default=core_now.now, db_index=True)
 
     class Meta:
         verbose_name = _("评价")
@@ -173,7 +173,7 @@ class Rectification(models.Model):
         choices=RectificationState.choices,
         default=RectificationState.OPENED,
     )
-    opened_at = models.DateTimeField(_("差评时间"), default=timezone.now)
+    opened_at = models.DateTimeField(_("差评时间"), default=core_now.now)
     verify_due = models.DateTimeField(_("回访核实期限"))
     reply_due = models.DateTimeField(_("整改回复期限"))
     due = models.DateTimeField(_("当前期限"), null=True, blank=True, db_index=True)
@@ -234,7 +234,7 @@ class Appeal(models.Model):
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    filed_at = models.DateTimeField(_("申诉时间"), default=timezone.now)
+    filed_at = models.DateTimeField(_("申诉时间"), default=core_now.now)
     decision = models.CharField(
         _("复核结论"), max_length=10, choices=AppealDecision.choices, blank=True
     )
@@ -265,7 +265,7 @@ class Invitation(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
     occasion = models.CharField(max_length=12, choices=Occasion.choices)
-    sent_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=core_now.now)
 
     class Meta:
         verbose_name = _("评价邀请")

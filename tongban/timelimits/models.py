@@ -15,9 +15,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core import now as core_now
 from tongban.core.constraints import choices_constraint
 from tongban.org.models import Region
 
@@ -50,7 +50,7 @@ class CalendarDay(models.Model):
     name = models.CharField(_("名称"), max_length=100, blank=True)
     source = models.CharField(_("来源"), max_length=10, choices=DaySource.choices)
     note = models.CharField(_("备注"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("录入时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("录入时间"), default=core_now.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("录入人"),
@@ -95,7 +95,7 @@ class CalendarYear(models.Model):
 
     year = models.PositiveSmallIntegerField(_("年份"), unique=True)
     source = models.CharField(_("来源"), max_length=10, choices=DaySource.choices)
-    recorded_at = models.DateTimeField(_("导入时间"), default=timezone.now)
+    recorded_at = models.DateTimeField(_("导入时间"), default=core_now.now)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("导入人"),
@@ -131,7 +131,7 @@ class CalendarRevision(models.Model):
     """
 
     token = models.CharField(_("版本标识"), max_length=32)
-    changed_at = models.DateTimeField(_("变更时间"), default=timezone.now)
+    changed_at = models.DateTimeField(_("变更时间"), default=core_now.now)
 
     class Meta:
         verbose_name = _("日历版本")

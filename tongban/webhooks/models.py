@@ -13,9 +13,9 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core import now as core_now
 from tongban.core.constraints import choices_constraint
 
 
@@ -38,7 +38,7 @@ class WebhookEndpoint(models.Model):
     # Event kinds to send ("case.accepted", or "case.*" for a family); empty: every kind.
     kinds = models.JSONField(_("事件类型"), default=list, blank=True, validators=[_validate_kinds])
     active = models.BooleanField(_("启用"), default=True)
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=core_now.now)
 
     class Meta:
         verbose_name = _("推送地址")
@@ -101,7 +101,7 @@ class WebhookDelivery(models.Model):
     next_attempt_at = models.DateTimeField(_("下次尝试时间"), null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(_("最近响应码"), null=True, blank=True)
     last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=core_now.now)
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
 
     class Meta:
