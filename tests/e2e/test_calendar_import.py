@@ -32,6 +32,9 @@ def calendar_page(page: Page, seeded_calendar, demo_org, sign_in: Callable[..., 
     sign_in("admin")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="工作日历").click()
     expect(page.get_by_role("heading", name="工作日历", exact=True)).to_be_visible()
+    # The heading is there before the deferred scripts have run; a year picked before htmx has
+    # bound the form would change nothing.
+    page.wait_for_load_state("load")
     return page
 
 
