@@ -174,9 +174,13 @@ class DashboardForm(forms.Form):
 
 
 def initial_data(today: date) -> dict[str, str]:
-    """What an unfiltered dashboard shows: this month."""
+    """What an unfiltered dashboard shows: this year so far (a month just begun holds a handful of
+    cases). The month, year and quarter pickers start at today's, so switching the period kind
+    shows the current month or quarter, not January or the first quarter."""
     return {
-        "period": "month",
+        "period": "year",
+        "year": str(today.year),
+        "quarter": str((today.month - 1) // 3 + 1),
         "month": f"{today.year:04d}-{today.month:02d}",
         "ranking": "on_time_rate",
     }

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tongban.metrics import rollup, selectors
 from tongban.metrics.selectors import Scope
@@ -98,6 +99,16 @@ def test_the_period_picker_turns_a_month_a_quarter_and_a_year_into_dates(county)
     assert "2026年第4季度（2026-10-01 至 2026-12-31）" in quarter.content.decode()
     year = client.get("/metrics/", {"period": "year", "year": "2026"}).content.decode()
     assert "2026年（2026-01-01 至 2026-12-31）" in year
+
+
+def test_an_unfiltered_dashboard_shows_this_year_with_the_pickers_at_today(county):
+    today = timezone.localdate()
+    quarter = (today.month - 1) // 3 + 1
+    html = client_of(county.world.supervisor).get("/metrics/").content.decode()
+    assert f"{today.year}年（{today.year}-01-01 至 {today.year}-12-31）" in html
+    assert re.search(r'<option value="year" selected>', html)
+    assert re.search(rf'<option value="{quarter}" selected>', html)
+    assert f'value="{today.year:04d}-{today.month:02d}"' in html
 
 
 @pytest.mark.parametrize(
