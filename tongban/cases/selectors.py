@@ -323,6 +323,25 @@ def bundle_outputs_needed(*, case: Case) -> list[Any]:
     )
 
 
+def case_output_rows(*, case: Case) -> list[tuple[str, str]]:
+    """The results a case recorded for the items after it (a bundle's: all its parts'), each
+    under its Chinese name, in the order they were recorded."""
+    if not case.outputs:
+        return []
+    from tongban.catalog.models import FieldMapping
+    from tongban.catalog.selectors import field_labels, output_labels
+
+    mappings = FieldMapping.objects.filter(source_key__in=list(case.outputs))
+    if case.bundle_id is not None:
+        mappings = mappings.filter(bundle_id=case.bundle_id)
+    elif case.bundle_member_id is not None:
+        mappings = mappings.filter(source_id=case.bundle_member_id)
+    else:
+        mappings = mappings.none()
+    labels = {**field_labels(keys=case.outputs), **output_labels(mappings=mappings)}
+    return [(labels.get(key, key), str(value)) for key, value in case.outputs.items()]
+
+
 def extension_requests_pending_for(*, actor: Any, limit: int = PAGE_SIZE) -> list[Any]:
     """Extension requests a department head may decide: cases of their departments or on which
     their departments hold a step, oldest first."""
@@ -468,6 +487,17 @@ def case_running_due(*, case: Case) -> datetime | None:
     if case.status in IN_PROGRESS_STATUSES:
         return case.promised_due
     return None
+
+
+def case_timeliness(*, case: Case) -> str | None:
+    """How a decided case (办结, approved or denied) met its promised date: "on_time" or "late",
+    by the rule of 按时办结率 (no promised date counts as on time). None while it is open, and for
+    a case that ended without a decision (refused, withdrawn, terminated)."""
+    if case.completed_at is None:
+        return None
+    if case.promised_due is None or case.completed_at <= case.promised_due:
+        return "on_time"
+    return "late"
 
 
 def case_card(*, case: Case) -> str | None:

@@ -45,7 +45,7 @@ from ..forms import (
 )
 from ..models import Case, Channel, Extension, MaterialStatus, Step
 from ..timeline import Audience, timeline_of
-from ..workflow import CaseStatus, StepStatus
+from ..workflow import IN_PROGRESS_STATUSES, CaseStatus, StepStatus
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -146,8 +146,17 @@ def _render_case(
         }
         for s in steps
     ]
+    # A card colours a clock that runs; a case the back office no longer holds shows instead
+    # whether it was decided in time (a delivered case is not "red" for ever).
+    running = case.status in IN_PROGRESS_STATUSES
     children = [
-        {"case": c, "card": selectors.card_of(c.promised_due, region=c.region)}
+        {
+            "case": c,
+            "card": selectors.card_of(c.promised_due, region=c.region)
+            if c.status in IN_PROGRESS_STATUSES
+            else None,
+            "timeliness": selectors.case_timeliness(case=c),
+        }
         for c in selectors.case_children(case=case)
     ]
     materials = list(case.materials.order_by("id"))
@@ -169,8 +178,10 @@ def _render_case(
         "title": f"{case.number} {case.title}",
         "case": case,
         "mobile": _mask_mobile(case.applicant.mobile),
-        "card": selectors.card_of(case.promised_due, region=case.region),
-        "legal_card": selectors.card_of(case.legal_due, region=case.region),
+        "card": selectors.card_of(case.promised_due, region=case.region) if running else None,
+        "legal_card": selectors.card_of(case.legal_due, region=case.region) if running else None,
+        "timeliness": selectors.case_timeliness(case=case),
+        "output_rows": selectors.case_output_rows(case=case),
         "actions": actions,
         "step_rows": step_rows,
         "children": children,
