@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tongban.catalog.models import SpecialProcedureKind
+from tongban.catalog.selectors import output_labels
 from tongban.org.models import ApplicantKind
 
 from .models import Case, CaseMaterial, DeliveryMethod, MaterialStatus, Step
@@ -164,10 +165,11 @@ class _OutputsMixin:
         for mapping in outputs:
             targets.setdefault(mapping.source_key, []).append(mapping.target.item.entry.name)
         self.output_keys: list[str] = list(targets)
+        labels = output_labels(mappings=outputs) if outputs else {}
         for key, names in targets.items():
             self.fields[f"out_{key}"] = forms.CharField(
                 label=_("%(key)s（供%(items)s使用）")
-                % {"key": _output_label(key), "items": "、".join(f"“{n}”" for n in names)},
+                % {"key": labels.get(key, key), "items": "、".join(f"“{n}”" for n in names)},
                 max_length=100,
                 required=False,
             )
@@ -219,13 +221,6 @@ class DecideForm(_OutputsMixin, forms.Form):
     def __init__(self, *args: Any, outputs: Any = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._add_outputs(outputs)
-
-
-_OUTPUT_LABELS = {"credit_code": _("统一社会信用代码")}
-
-
-def _output_label(key: str) -> Any:
-    return _OUTPUT_LABELS.get(key, key)
 
 
 class SuspendForm(forms.Form):

@@ -28,7 +28,7 @@ from tongban.catalog.formschema import FieldSpec, spec_of, validate_submission
 from tongban.catalog.models import (
     Bundle,
     BundleItem,
-    FormField,
+    FieldMapping,
     ItemStatus,
     ItemVersion,
     MaterialRequirement,
@@ -40,6 +40,7 @@ from tongban.catalog.selectors import (
     bundle_members,
     bundle_merged_form,
     bundle_merged_materials,
+    output_labels,
     version_published_of,
 )
 from tongban.core.models import Event
@@ -1106,8 +1107,10 @@ def _ensure_outputs(case: Case) -> None:
     """A bundle child is approved only with what the items after it need (the credit code …)."""
     missing = [key for key in output_keys_of(case) if not case.outputs.get(key)]
     if missing:
-        labels = dict(
-            FormField.objects.filter(key__in=missing).values_list("key", "label").distinct()
+        labels = output_labels(
+            mappings=FieldMapping.objects.filter(
+                source_id=case.bundle_member_id, source_key__in=missing
+            )
         )
         raise ValidationError(
             {

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tongban.catalog.models import SpecialProcedureKind
+from tongban.catalog.selectors import field_labels
 from tongban.core.models import Event
 from tongban.org.models import Department
 
@@ -295,7 +296,7 @@ def _input_filled(p: dict[str, Any], a: Audience) -> str:
         return _("已取得前置事项的办理结果")
     return _("由%(source)s的办理结果填入“%(key)s”：%(value)s") % {
         "source": p.get("from", ""),
-        "key": p.get("key", ""),
+        "key": p.get("label") or p.get("key", ""),
         "value": p.get("value", ""),
     }
 
@@ -466,11 +467,22 @@ def _with_department_names(events: list[Event]) -> dict[int, str]:
     return dict(Department.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
+def _with_field_labels(events: list[Event]) -> dict[str, str]:
+    """The form field labels of the keys that bundle results filled in (出生医学证明编号)."""
+    keys = {
+        e.payload["key"]
+        for e in events
+        if e.kind == "case.input_filled" and isinstance(e.payload, dict) and e.payload.get("key")
+    }
+    return field_labels(keys=keys) if keys else {}
+
+
 def timeline_of(case: Case, *, audience: Audience) -> list[TimelineEntry]:
     """The case's timeline (a bundle's with its parts') as the audience reads it."""
     titles = {str(part.pk): part.title for part in selectors.case_parts_of(case=case)}
     events = selectors.case_timeline(case=case)
     departments = _with_department_names(events)
+    labels = _with_field_labels(events)
     entries = []
     for event in events:
         part = titles.get(event.subject_id, "")
@@ -479,6 +491,8 @@ def timeline_of(case: Case, *, audience: Audience) -> list[TimelineEntry]:
         payload = dict(event.payload or {})
         if payload.get("department_id") in departments:
             payload["department"] = departments[payload["department_id"]]
+        if event.kind == "case.input_filled" and payload.get("key") in labels:
+            payload["label"] = labels[payload["key"]]
         text = sentence(event.kind, payload, audience=audience)
         if text:
             who = event.actor_label if audience == STAFF else ""

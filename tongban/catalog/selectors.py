@@ -3,9 +3,11 @@ materials, and the order in which a bundle's items can start."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from tongban.org.models import Region
 
@@ -13,6 +15,8 @@ from .formschema import FieldSpec, spec_of
 from .models import (
     Bundle,
     BundleItem,
+    FieldMapping,
+    FormField,
     ItemStatus,
     ItemVersion,
     MaterialRequirement,
@@ -142,6 +146,31 @@ def bundle_start_waves(*, bundle: Bundle) -> list[list[BundleItem]]:
         for pk in ready:
             del waiting[pk]
     return waves
+
+
+# Results an item issues that are not a field of any form (the form asks for them only later).
+_RESULT_LABELS = {"credit_code": _("统一社会信用代码")}
+
+
+def output_labels(*, mappings: Iterable[FieldMapping]) -> dict[str, str]:
+    """Chinese names for what an item of a bundle hands on (each mapping's `source_key`): the
+    label of a form field of that key, else of the field it fills in the later item
+    (certificate_no → 出生医学证明编号). A key nobody labelled stays as it is."""
+    pairs = [(m.source_key, m.target_key) for m in mappings]
+    labels = field_labels(keys={k for pair in pairs for k in pair})
+    return {
+        source: str(
+            _RESULT_LABELS.get(source) or labels.get(source) or labels.get(target) or source
+        )
+        for source, target in pairs
+    }
+
+
+def field_labels(*, keys: Iterable[str]) -> dict[str, str]:
+    """The label of the form field of each key, for keys that have one."""
+    return dict(
+        FormField.objects.filter(key__in=set(keys)).order_by("id").values_list("key", "label")
+    )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from tongban.cases import selectors, services
 from tongban.cases.models import Case, CaseMaterial, MaterialStatus, Step, SupplementRequest
 from tongban.cases.workflow import CaseStatus, StepStatus
+from tongban.core import now as core_now
 from tongban.org.models import Applicant
 from tongban.org.tests.factories import valid_id_number
 
@@ -345,6 +346,27 @@ def test_case_page_header_and_steps(world):
     assert 'data-card="green"' in page
     assert page.count("并联") == 2  # both steps of the parallel stage are marked
     assert '<dd data-testid="visits">1</dd>' in page
+
+
+@pytest.mark.parametrize(
+    ("after_due", "shown", "tag"),
+    [(False, "按时办结", "on_time"), (True, "超期办结", "late")],
+)
+def test_a_decided_case_shows_whether_it_was_in_time_not_a_card(world, after_due, shown, tag):
+    case = accepted_case(world)
+    due = case.promised_due
+    done = due + dt.timedelta(hours=2) if after_due else due - dt.timedelta(hours=2)
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.DELIVERED, completed_at=done)
+
+    with core_now.frozen(due + dt.timedelta(days=30)):  # long past the due date
+        page = text_of(client_for(world.clerk).get(f"/cases/{case.pk}/"))
+
+    promised = re.search(r'<dd data-testid="promised-due">(.*?)</dd>', page, re.S)
+    assert promised is not None
+    assert shown in promised.group(1) and f'data-timeliness="{tag}"' in promised.group(1)
+    assert "data-card" not in promised.group(1)
+    legal = re.search(r'<dd data-testid="legal-due">(.*?)</dd>', page, re.S)
+    assert legal is not None and "data-card" not in legal.group(1)
 
 
 def test_timeline_reads_as_sentences(world):
@@ -738,7 +760,8 @@ def test_open_a_business_bundle_at_the_window_and_the_credit_code_flows(demo):
             assert child.form_data["credit_code"] == code
     seal = children["公章刻制备案"]
     seal_page = text_of(client_for(User.objects.get(username="gongan")).get(f"/cases/{seal.pk}/"))
-    assert f"由{licence.number}的办理结果填入“credit_code”：{code}" in seal_page
+    assert f"由{licence.number}的办理结果填入“统一社会信用代码”：{code}" in seal_page
+    assert "credit_code" not in seal_page.split("办理过程")[-1]
 
 
 def test_inbox_pages_by_due_date(world, monkeypatch):

@@ -293,7 +293,7 @@ def test_a_bundles_parts_do_not_echo_the_parent(startup):
         # What happened to a part alone is shown, tagged with the part.
         assert any(e.part == "公章刻制备案" for e in entries), audience
     staff = timeline_of(parent, audience=Audience.STAFF)
-    assert any("填入“credit_code”：91430981MA4L000017" in e.text for e in staff)
+    assert any("填入“统一社会信用代码”：91430981MA4L000017" in e.text for e in staff)
 
 
 # --- what other apps will append on a case -------------------------------------------------------

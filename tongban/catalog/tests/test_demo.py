@@ -246,6 +246,17 @@ class TestTheLoadedDemo:
         assert mappings.count() >= 10
         assert missing == []
 
+    def test_every_result_a_bundle_hands_on_has_a_chinese_name(self, catalogue):
+        mappings = list(FieldMapping.objects.select_related("bundle"))
+
+        labels = selectors.output_labels(mappings=mappings)
+
+        unnamed = sorted({key for key, label in labels.items() if label.isascii()})
+        assert unnamed == []
+        birth = FieldMapping.objects.filter(bundle__name="出生一件事", source_key="certificate_no")
+        assert selectors.output_labels(mappings=birth) == {"certificate_no": "出生医学证明编号"}
+        assert labels["credit_code"] == "统一社会信用代码"
+
     # --- neighbours and planted defects ---
     def test_two_districts_implement_the_same_entries(self, catalogue):
         yuanjiang = set(
