@@ -248,6 +248,6 @@ def test_open_a_business_at_the_window_as_one_case(page: Page, sign_in, demo_org
     page.goto(parent_url)
     for title in ("公章刻制备案", "发票领用", "社会保险登记（单位参保）"):
         expect(children.locator(f'[data-child="{title}"]')).to_contain_text("办理中")
-    expect(page.locator("#timeline")).to_contain_text(f"填入“credit_code”：{code}")
+    expect(page.locator("#timeline")).to_contain_text(f"填入“统一社会信用代码”：{code}")
     children.get_by_role("link", name="公章刻制备案").click()
-    expect(page.locator("#timeline")).to_contain_text(f"填入“credit_code”：{code}")
+    expect(page.locator("#timeline")).to_contain_text(f"填入“统一社会信用代码”：{code}")
