@@ -13,6 +13,7 @@ the clock events they are computed from are stored beside them (`clock`), in the
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -361,6 +362,19 @@ class CaseMaterial(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def open_problem(self) -> str:
+        """What is wrong with it, while that still stands: once the material is accepted (or
+        waived) the problem a supplement notice named is history, kept in that notice."""
+        if self.status in (MaterialStatus.PROVIDED, MaterialStatus.WAIVED):
+            return ""
+        return self.problem
+
+    @property
+    def open_owed_by(self) -> date | None:
+        """The day a tolerated (容缺) material is owed by, while it is still owed."""
+        return self.owed_by if self.status == MaterialStatus.TOLERATED else None
 
 
 class SupplementRequest(models.Model):

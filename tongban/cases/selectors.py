@@ -629,7 +629,7 @@ def portal_materials_of(
                 pk=m.pk,
                 status=m.status,
                 status_label=m.get_status_display(),
-                problem=m.problem,
+                problem=m.open_problem,
                 owed_by=m.owed_by,
                 files=tuple(m.uploads.all()),
             )

@@ -236,6 +236,27 @@ def test_the_applicant_returns_to_the_window_with_the_supplement(world):
     assert case.form_data["name"] == "王五五"
 
 
+def test_a_problem_named_in_a_supplement_notice_leaves_the_material_once_it_is_accepted(world):
+    case = window_case(world)
+    premises = material(case, "premises")
+    answer(world, case, "supplement", **{f"problem_m{premises.pk}": "缺少场所证明"})
+    materials_while_owed = re.search(
+        r'<section class="card" id="materials">.*?</section>',
+        text_of(client_for(world.clerk).get(f"/cases/{case.pk}/")),
+        re.S,
+    )
+    assert materials_while_owed is not None and "缺少场所证明" in materials_while_owed.group(0)
+
+    services.case_supplement_submit(actor=world.clerk, case=case)
+    answer(world, case, "accept", checklist=[m.pk for m in case.materials.all()])
+
+    page = text_of(client_for(world.clerk).get(f"/cases/{case.pk}/"))
+    materials = re.search(r'<section class="card" id="materials">.*?</section>', page, re.S)
+    assert materials is not None and "缺少场所证明" not in materials.group(0)
+    supplements = re.search(r'<section class="card" id="supplements">.*?</section>', page, re.S)
+    assert supplements is not None and "缺少场所证明" in supplements.group(0)
+
+
 def test_tolerated_acceptance_needs_a_date_and_changes_nothing_without_it(world):
     case = window_case(world)
     premises = material(case, "premises")
