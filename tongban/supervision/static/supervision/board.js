@@ -39,8 +39,13 @@
     var weekly = chartOn(document.getElementById("chart-weekly"));
     if (weekly) {
       weekly.setOption({
+        // The chart says what it counts: its accessible name, shown as its title.
+        title: {
+          text: document.getElementById("chart-weekly").getAttribute("aria-label"),
+          left: "center", textStyle: { fontSize: 13, fontWeight: "normal" }
+        },
         tooltip: { trigger: "axis" },
-        grid: { left: 8, right: 16, bottom: 8, top: 24, containLabel: true },
+        grid: { left: 8, right: 16, bottom: 8, top: 44, containLabel: true },
         xAxis: { type: "category", data: data.weeks },
         yAxis: { type: "value", minInterval: 1 },
         series: [{ name: "红牌", type: "line", data: data.weekly_red, itemStyle: { color: COLOURS.red } }]
