@@ -111,6 +111,23 @@ def test_an_unfiltered_dashboard_shows_this_year_with_the_pickers_at_today(count
     assert f'value="{today.year:04d}-{today.month:02d}"' in html
 
 
+def test_claimed_vs_actual_shows_ten_items_and_folds_the_rest(county, monkeypatch):
+    real = selectors.claimed_vs_actual
+    monkeypatch.setattr(
+        selectors,
+        "claimed_vs_actual",
+        lambda **kwargs: real(**kwargs)[:1] * 12,  # twelve rows of one real item
+    )
+
+    html = client_of(county.world.supervisor).get("/metrics/", period(county)).content.decode()
+
+    section = re.search(r'<section class="card" data-testid="claimed">.*?</section>', html, re.S)
+    assert section is not None
+    shown, folded = section.group(0).split('<details data-testid="claimed-more">')
+    assert shown.count("<tr data-item=") == 10
+    assert folded.count("<tr data-item=") == 2 and "其余 2 个事项" in folded
+
+
 @pytest.mark.parametrize(
     ("query", "field", "words"),
     [
