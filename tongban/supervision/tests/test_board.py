@@ -103,7 +103,9 @@ def test_board_counts_equal_a_plain_sql_count_at_the_same_instant(world, clock):
     uncovered = accepted_case(world)
     at = clock.at
     # Test data: due dates moved to where the test needs them (the services stamp real time).
-    Case.objects.filter(pk=soon.pk).update(promised_due=at + dt.timedelta(hours=2))
+    # Due at the end of today, so it is yellow at any hour (two hours on would be tomorrow after
+    # 22:00, and tomorrow's due date is green).
+    Case.objects.filter(pk=soon.pk).update(promised_due=_end_of(timezone.localdate(at)))
     Case.objects.filter(pk=late.pk).update(promised_due=at - dt.timedelta(days=3))
     Case.objects.filter(pk=uncovered.pk).update(promised_due=_end_of(dt.date(2027, 3, 1)))
     extended.refresh_from_db()
