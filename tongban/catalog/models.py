@@ -612,6 +612,9 @@ class SearchDocument(models.Model):
     # The item's or bundle's region, copied so that a portal's search filters inside the full-text
     # query itself: a filter after the query's LIMIT would lose the portal's own results.
     region_code = models.CharField(_("实施区划代码"), max_length=12, db_index=True)
+    # What the item issues (营业执照, 居民身份证): a citizen often searches for the paper she wants,
+    # and the item that issues it must rank above the many that only ask for it as a material.
+    result_name = models.CharField(_("办理结果名称"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("搜索索引条目")

@@ -13,7 +13,8 @@ A query runs in up to three tiers:
 3. typo, also only when strict found nothing: three neighbouring characters of the query are in
    the name, and at least half of the query's character bigrams.
 Candidates are then ranked in Python: tier first, then the whole phrase in the name above a partial
-match, and a name match above a material match.
+match, what the item issues (its result: 营业执照) just below its name, and a name match above a
+material match.
 
 A search can be scoped to a region (a county's portal): only documents of that region, of the regions
 in it, and of the regions above it (a city's or the province's item) are candidates. The scope is a
@@ -128,6 +129,7 @@ class _Document:
     full_online: bool
     body: list[str]
     region_code: str
+    result_name: str = ""
 
     def row(self) -> dict[str, Any]:
         return {
@@ -143,6 +145,7 @@ class _Document:
             "body_text": segment(" ".join(self.body)),
             "grams_text": " ".join(sorted(bigrams(self.name))),
             "region_code": self.region_code,
+            "result_name": self.result_name,
             "indexed_at": timezone.now(),
         }
 
@@ -168,6 +171,7 @@ def _item_document(version: ItemVersion) -> _Document:
         full_online=version.online_depth == OnlineDepth.FULL_ONLINE,
         body=[str(part) for part in body if part],
         region_code=item.region.code,
+        result_name=version.result_name[:200],
     )
 
 
@@ -453,10 +457,13 @@ def search(
         collect(1, _match(query.typo, GRAMS, scope))
     ranked: list[SearchResult] = []
     for tier, rank, row in found.values():
-        _pk, kind, code, name, department, item_kind, immediate, online, words, pinyin, grams = row[
-            :11
-        ]
-        score = _score(query, tier, rank, name, set(words.split()), pinyin.split(), grams)
+        (_pk, kind, code, name, department, item_kind, immediate, online, words, pinyin, grams) = (
+            row[:11]
+        )
+        result = row[11]
+        score = _score(
+            query, tier, rank, name, set(words.split()), pinyin.split(), grams, result=result
+        )
         if score is None:
             continue
         ranked.append(
@@ -474,8 +481,11 @@ def _score(
     words: set[str],
     pinyin: list[str],
     grams: str,
+    *,
+    result: str = "",
 ) -> float | None:
-    """Tier first; then the whole phrase in the name, then how much of the query is in the name."""
+    """Tier first; then the whole phrase in the name (or in what the item issues, just below),
+    then how much of the query is in the name."""
     score = tier * 1000.0 + min(rank, 20.0)  # rank: the database's relevance, higher is better
     if query.pinyin:
         joined = query.phrases[0]
@@ -492,6 +502,10 @@ def _score(
                 phrase_bonus = max(phrase_bonus, exact)
             elif phrase in name:
                 phrase_bonus = max(phrase_bonus, contained)
+    # 营业执照 finds 公司设立登记, which issues it, before 发票领用, which asks for it.
+    for phrase in query.phrases:
+        if len(phrase) >= 2 and result and phrase in result:
+            phrase_bonus = max(phrase_bonus, 350)
     coverage = max(
         (sum(_group_in(g, words) for g in alt) / len(alt) for alt in query.strict), default=0.0
     )
@@ -517,7 +531,7 @@ GRAMS = "grams"  # the name's character bigrams, by the database's relevance
 Row = tuple[Any, ...]
 _COLUMNS = (
     "d.id, d.kind, d.code, d.name, d.department, d.item_kind, d.immediate, d.full_online, "
-    "d.name_text, d.pinyin_text, d.grams_text"
+    "d.name_text, d.pinyin_text, d.grams_text, d.result_name"
 )
 
 

@@ -145,6 +145,13 @@ def test_a_name_match_ranks_above_a_material_match(catalogue):
     assert len(found) == len(catalogue)
 
 
+def test_the_items_that_issue_a_paper_rank_above_those_that_ask_for_it(catalogue):
+    # 营业执照 is what the two registrations issue, and a material of the food licence
+    found = names("营业执照")
+    assert set(found[:2]) == {"个体工商户设立登记", "公司设立登记"}
+    assert "食品经营许可" in found[2:]
+
+
 def test_the_whole_phrase_ranks_above_a_partial_match(catalogue):
     # 结婚登记 asks for a 户口簿, so it matches 户口 and 登记 too, but only through a material
     assert names("户口登记") == ["户口登记", "结婚登记"]
