@@ -329,7 +329,7 @@ def case_output_rows(*, case: Case) -> list[tuple[str, str]]:
     if not case.outputs:
         return []
     from tongban.catalog.models import FieldMapping
-    from tongban.catalog.selectors import field_labels, output_labels
+    from tongban.catalog.selectors import output_labels
 
     mappings = FieldMapping.objects.filter(source_key__in=list(case.outputs))
     if case.bundle_id is not None:
@@ -338,7 +338,7 @@ def case_output_rows(*, case: Case) -> list[tuple[str, str]]:
         mappings = mappings.filter(source_id=case.bundle_member_id)
     else:
         mappings = mappings.none()
-    labels = {**field_labels(keys=case.outputs), **output_labels(mappings=mappings)}
+    labels = output_labels(mappings=mappings, keys=case.outputs)
     return [(labels.get(key, key), str(value)) for key, value in case.outputs.items()]
 
 

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
-from django.utils.translation import gettext_lazy as _
 
 from tongban.org.models import Region
 
@@ -148,22 +147,19 @@ def bundle_start_waves(*, bundle: Bundle) -> list[list[BundleItem]]:
     return waves
 
 
-# Results an item issues that are not a field of any form (the form asks for them only later).
-_RESULT_LABELS = {"credit_code": _("统一社会信用代码")}
-
-
-def output_labels(*, mappings: Iterable[FieldMapping]) -> dict[str, str]:
+def output_labels(*, mappings: Iterable[FieldMapping], keys: Iterable[str] = ()) -> dict[str, str]:
     """Chinese names for what an item of a bundle hands on (each mapping's `source_key`): the
     label of a form field of that key, else of the field it fills in the later item
-    (certificate_no → 出生医学证明编号). A key nobody labelled stays as it is."""
+    (certificate_no → 出生医学证明编号). Plain `keys` get the label of their own form field. A key
+    nobody labelled stays as it is. One query."""
     pairs = [(m.source_key, m.target_key) for m in mappings]
-    labels = field_labels(keys={k for pair in pairs for k in pair})
-    return {
-        source: str(
-            _RESULT_LABELS.get(source) or labels.get(source) or labels.get(target) or source
-        )
-        for source, target in pairs
-    }
+    plain = list(keys)
+    labels = field_labels(keys={*plain, *(k for pair in pairs for k in pair)})
+    named = {key: labels.get(key, key) for key in plain}
+    named.update(
+        {source: labels.get(source) or labels.get(target) or source for source, target in pairs}
+    )
+    return named
 
 
 def field_labels(*, keys: Iterable[str]) -> dict[str, str]:

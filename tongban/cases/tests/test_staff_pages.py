@@ -783,6 +783,9 @@ def test_open_a_business_bundle_at_the_window_and_the_credit_code_flows(demo):
     seal_page = text_of(client_for(User.objects.get(username="gongan")).get(f"/cases/{seal.pk}/"))
     assert f"由{licence.number}的办理结果填入“统一社会信用代码”：{code}" in seal_page
     assert "credit_code" not in seal_page.split("办理过程")[-1]
+    decided = text_of(approver.get(f"/cases/{licence.pk}/"))
+    outputs = re.search(r'<dd data-testid="outputs">(.*?)</dd>', decided, re.S)
+    assert outputs is not None and f"统一社会信用代码：{code}" in outputs.group(1)
 
 
 def test_inbox_pages_by_due_date(world, monkeypatch):
