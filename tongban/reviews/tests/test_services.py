@@ -28,7 +28,11 @@ BAD = {
     "tags": ["attitude", "many_trips"],
     "text": "窗口态度差，跑了三次",
 }
-TODAY = timezone.localdate()
+
+
+def today():
+    """Beijing's date now: read at each use, for a run that passes midnight must not hold yesterday."""
+    return timezone.localdate()
 
 
 @pytest.fixture
@@ -54,7 +58,7 @@ def test_the_applicant_rates_a_decided_case_once_from_the_portal(world):
     assert evaluation.channel == "portal" and evaluation.rated_by == world.citizen
     assert evaluation.department == world.main
     assert not Rectification.objects.exists()
-    assert selectors.bad_review_counts([world.main.pk], TODAY, TODAY) == {world.main.pk: (0, 1)}
+    assert selectors.bad_review_counts([world.main.pk], today(), today()) == {world.main.pk: (0, 1)}
 
 
 def test_a_clerk_rating_for_the_applicant_is_refused_and_the_attempt_recorded(world):
@@ -221,7 +225,7 @@ def test_a_bad_review_opens_a_rectification_with_working_day_deadlines(world):
         opened, 5
     )
     assert rectification.due == rectification.verify_due
-    assert selectors.bad_review_counts([world.main.pk], TODAY, TODAY) == {world.main.pk: (1, 1)}
+    assert selectors.bad_review_counts([world.main.pk], today(), today()) == {world.main.pk: (1, 1)}
 
 
 def test_verify_reply_then_the_applicant_re_rates_once(
@@ -260,7 +264,7 @@ def test_verify_reply_then_the_applicant_re_rates_once(
     assert rectification.state == "closed"
     assert Evaluation.objects.filter(pk=first.pk, level="very_dissatisfied").exists()
     # The applicant's last word counts: one evaluation, a good one.
-    assert selectors.bad_review_counts([world.main.pk], TODAY, TODAY) == {world.main.pk: (0, 1)}
+    assert selectors.bad_review_counts([world.main.pk], today(), today()) == {world.main.pk: (0, 1)}
     with pytest.raises(services.ReviewStateError, match="已经评价过"):
         rate(world, case, level="very_satisfied")
     assert Evaluation.objects.count() == 2
@@ -277,7 +281,7 @@ def test_an_upheld_appeal_leaves_the_figures_but_never_the_record(world):
     bad_case, good_case = concluded_case(world), concluded_case(world)
     bad = rate(world, bad_case, **BAD)
     rate(world, good_case, level="very_satisfied")
-    [before] = selectors.department_review_figures("430981", TODAY, TODAY)
+    [before] = selectors.department_review_figures("430981", today(), today())
     assert (before.evaluations, before.good, before.bad, before.good_rate) == (2, 1, 1, 0.5)
 
     with pytest.raises(PermissionDeniedError, match="部门负责人"):
@@ -294,8 +298,8 @@ def test_an_upheld_appeal_leaves_the_figures_but_never_the_record(world):
     bad.refresh_from_db()
     assert bad.excluded_from_statistics and bad.level == "very_dissatisfied"
     assert bad.rectification.state == "closed"
-    assert selectors.bad_review_counts([world.main.pk], TODAY, TODAY) == {world.main.pk: (0, 1)}
-    [after] = selectors.department_review_figures("430981", TODAY, TODAY)
+    assert selectors.bad_review_counts([world.main.pk], today(), today()) == {world.main.pk: (0, 1)}
+    [after] = selectors.department_review_figures("430981", today(), today())
     assert (after.evaluations, after.good, after.good_rate) == (1, 1, 1.0)
     assert "review.excluded_from_statistics" in [e.kind for e in event_list_for(subject=bad)]
     with pytest.raises(services.ReviewStateError, match="已复核"):
@@ -335,7 +339,7 @@ def test_the_rectification_rate_counts_replies_made_by_their_deadline(world):
     later = timezone.now() + dt.timedelta(days=30)
 
     [figures] = selectors.department_review_figures(
-        "430981", TODAY - dt.timedelta(days=3), TODAY + dt.timedelta(days=20), at=later
+        "430981", today() - dt.timedelta(days=3), today() + dt.timedelta(days=20), at=later
     )
 
     assert (figures.bad_due, figures.bad_in_time, figures.rectify_rate) == (2, 1, 0.5)
