@@ -179,6 +179,7 @@ def _staff(department: Any, role: str, code: str, rng: random.Random) -> User:
         username=f"demo-{code.lower()}-{suffix}",
         full_name=_name(rng),
         password=org_demo.DEMO_PASSWORD,
+        password_hash=org_demo.demo_password_hash(),
         roles=[org_services.RoleSpec(role, department.region, department=department)],
         check_permission=False,
     )

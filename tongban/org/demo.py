@@ -35,6 +35,19 @@ DEMO_PASSWORD = "tongban2026"  # noqa: S105 - printed for the demo on purpose
 DEMO_APPLICANT_MOBILE = "13800138000"
 # A checksum-valid number for a person born in 沅江市 in 1995 (the code 430981 exists since 1994).
 DEMO_APPLICANT_ID_NUMBER = "430981199503152021"
+_password_hashes: dict[str, str] = {}
+
+
+def demo_password_hash() -> str:
+    """DEMO_PASSWORD hashed by the preferred hasher, once per process and hasher: every demo account
+    has the same published password, and a hash each would cost seconds of a first start."""
+    from django.contrib.auth.hashers import get_hasher, make_password
+
+    algorithm = get_hasher().algorithm
+    if algorithm not in _password_hashes:
+        _password_hashes[algorithm] = make_password(DEMO_PASSWORD)
+    return _password_hashes[algorithm]
+
 
 DEPARTMENTS = [
     ("SPJ", "沅江市行政审批服务局", "审批局"),
@@ -171,6 +184,7 @@ def load_demo_organisation() -> list[DemoLogin]:
             username=username,
             full_name=full_name,
             password=DEMO_PASSWORD,
+            password_hash=demo_password_hash(),
             roles=roles,
             check_permission=False,
         )

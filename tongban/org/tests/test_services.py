@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -417,6 +418,22 @@ class TestDemoOrganisation:
             > 150
         )
         assert User.objects.filter(kind=AccountKind.STAFF).count() == 12
+
+    def test_every_demo_account_signs_in_with_the_published_password(self, settings):
+        from django.contrib.auth import authenticate
+        from django.core.management import call_command
+
+        from tongban.org import demo
+
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+        call_command("demo-org", "--if-empty", stdout=io.StringIO())
+
+        staff = list(User.objects.filter(kind=AccountKind.STAFF))
+        assert len(staff) == 12
+        for user in staff:
+            assert user.password.startswith("argon2$")
+            assert authenticate(username=user.username, password=demo.DEMO_PASSWORD) == user
+        assert authenticate(username=staff[0].username, password="tongban2025") is None
 
     def test_a_database_with_other_accounts_is_left_alone(self, capsys):
         from django.core.management import call_command
