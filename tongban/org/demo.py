@@ -43,7 +43,7 @@ def demo_password_hash() -> str:
     has the same published password, and a hash each would cost seconds of a first start."""
     from django.contrib.auth.hashers import get_hasher, make_password
 
-    algorithm = get_hasher().algorithm
+    algorithm = str(get_hasher().algorithm)
     if algorithm not in _password_hashes:
         _password_hashes[algorithm] = make_password(DEMO_PASSWORD)
     return _password_hashes[algorithm]
