@@ -81,6 +81,7 @@ class ItemRealityOut(Schema):
     full_online_share: float | None
     mean_days_taken: float | None
     p90_days_taken: int | None
+    late_share: float | None
     flags: list[str]
 
 
@@ -205,6 +206,7 @@ def claimed_vs_actual(request: AuthenticatedHttpRequest, params: Query[Indicator
                 "full_online_share": r.full_online_share,
                 "mean_days_taken": r.mean_days_taken,
                 "p90_days_taken": r.p90_days_taken,
+                "late_share": r.late_share,
                 "flags": r.flags,
             }
             for r in rows

@@ -16,9 +16,11 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 from django.utils import timezone
 
 from tongban.cases.models import Case
+from tongban.catalog.models import ItemVersion
 from tongban.core.models import Event
 from tongban.metrics import rollup, selectors
 from tongban.metrics.models import (
@@ -250,9 +252,28 @@ def test_claimed_vs_actual_flags_what_the_cases_contradict(county):
     assert row.full_online_share == pytest.approx(1 / 3)
     assert row.mean_days_taken == pytest.approx(4 / 3)
     assert row.p90_days_taken == 4
-    # Claimed at most one visit; one case in three needed three.
+    assert row.late_share == pytest.approx(1 / 3)
+    # Claimed at most one visit; one case in three needed three. One in three was late.
     assert any("跑动" in flag for flag in row.flags)
+    assert "承诺10个工作日办结，但33%的办件超过承诺时限才办结。" in row.flags
     assert not any("即办" in flag for flag in row.flags)
+
+
+def test_an_item_is_flagged_for_its_time_limit_only_when_its_cases_were_late(county):
+    # The late case given a later promise (as a pause would), and the item a promise of 3 days:
+    # its cases' 90th percentile reads 4 days (its bucket), yet none was completed after its due.
+    Case.objects.filter(pk=county.late.pk).update(
+        promised_due=F("completed_at") + timedelta(hours=1)
+    )
+    ItemVersion.objects.filter(pk=county.world.item.pk).update(promised_limit=3)
+    rollup.rollup_rebuild()
+
+    [row] = selectors.claimed_vs_actual(
+        start=county.start, end=county.end, scope=Scope(region_code=county.world.main.region.code)
+    )
+
+    assert (row.promised_limit, row.p90_days_taken, row.late_share) == (3, 4, 0)
+    assert not any("工作日办结" in flag for flag in row.flags)
 
 
 # --- drill-down -------------------------------------------------------------------------------------
