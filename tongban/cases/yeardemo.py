@@ -33,7 +33,7 @@ from django.utils import timezone
 from stdnum.cn import ric, uscc
 
 from tongban.catalog.formschema import FieldSpec
-from tongban.catalog.models import Bundle, ItemStatus, ItemVersion
+from tongban.catalog.models import Bundle, ItemStatus, ItemVersion, OnlineDepth
 from tongban.catalog.selectors import bundle_merged_form
 from tongban.core import now as core_now
 from tongban.org import demo as org_demo
@@ -47,9 +47,20 @@ from .models import Case, CaseMaterial, MaterialStatus, Step, StepKind
 from .workflow import CaseStatus, StepStatus
 
 PDF = b"%PDF-1.4\n% tongban demo\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-ONLINE_SHARE = 0.65
+# Who applies online: nearly everyone for a 全程网办 item; for the others most come to the hall,
+# except those who must collect the result at the window anyway (最多跑一次 leaves one trip).
+FULL_ONLINE_SHARE = 0.96
+HALL_ITEM_SHARE = 0.40
+PICKUP_ONLY_SHARE = 0.85
+LATE_SHARE = 0.04
+# The few items whose cases contradict their catalogue claims, as an assessment finds in any
+# county (the claimed-vs-actual report should show them, not bury them among random noise).
+HALL_OUTLIER_SHARE = 0.5  # a 全程网办 item half of whose applicants still come to the hall
+TRIPS_OUTLIER_PICKUP = 0.7  # a 最多跑一次 item whose window applicants come back to collect
+SLOW_OUTLIER_LATE = 0.35  # an item often finished after its promised date
 BAD_SHARE = 0.02
 BUNDLE_SHARE = 0.04
+BUNDLE_ONLINE_SHARE = 0.8  # 一件事 are applied for online mostly; the rest at the 综合窗口
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文斌"
 # Yuanjiang's area code and birth years of the demo's applicants.
@@ -82,6 +93,8 @@ class Summary:
     bad_reviews: int = 0
     card_alerts: int = 0
     seconds: float = 0.0
+    # The items planted to contradict their claims: kind ("hall", "trips", "slow") → item id.
+    outliers: dict[str, int] = field(default_factory=dict)
 
 
 # --- the simulated clock ------------------------------------------------------------------------
@@ -136,6 +149,7 @@ class Cast:
     bundles: list[Bundle]
     weights: list[float]
     online_p: dict[int, float]
+    outliers: dict[int, str]  # version id → "hall", "trips" or "slow"
 
 
 def _name(rng: random.Random) -> str:
@@ -242,8 +256,7 @@ def _cast(config: Config) -> Cast:
     order = list(county_items)
     rng.shuffle(order)
     weights = [1 / (rank + 1) ** 1.1 for rank in range(len(order))]
-    onlineable = sum(w for v, w in zip(order, weights, strict=True) if _online_possible(v))
-    share = ONLINE_SHARE * sum(weights) / onlineable if onlineable else 0
+    outliers = _outliers(order[:12])
     return Cast(
         clerk=User.objects.get(username="chuangkou"),
         hall=Hall.objects.get(name="沅江市政务服务中心"),
@@ -259,12 +272,42 @@ def _cast(config: Config) -> Cast:
             .order_by("code")
         ),
         weights=weights,
-        online_p={v.pk: min(0.95, share) if _online_possible(v) else 0.0 for v in order},
+        online_p={v.pk: _online_share(v, outliers.get(v.pk)) for v in order},
+        outliers=outliers,
     )
 
 
 def _online_possible(version: ItemVersion) -> bool:
-    return version.online_depth != "offline"
+    return version.online_depth != OnlineDepth.OFFLINE
+
+
+def _pickup_only(version: ItemVersion) -> bool:
+    return version.delivery_window and not (version.delivery_mail or version.delivery_electronic)
+
+
+def _outliers(frequent: list[ItemVersion]) -> dict[int, str]:
+    """One item of each kind among the frequent ones, so that each has cases enough to show."""
+    kinds = {
+        "hall": lambda v: v.online_depth == OnlineDepth.FULL_ONLINE,
+        "trips": lambda v: v.claimed_visits == 1 and v.delivery_window and not _pickup_only(v),
+        "slow": lambda v: v.promised_limit > 0,
+    }
+    chosen: dict[int, str] = {}
+    for kind, fits in kinds.items():
+        version = next((v for v in frequent if v.pk not in chosen and fits(v)), None)
+        if version is not None:
+            chosen[version.pk] = kind
+    return chosen
+
+
+def _online_share(version: ItemVersion, outlier: str | None) -> float:
+    if not _online_possible(version):
+        return 0.0
+    if outlier == "hall":
+        return HALL_OUTLIER_SHARE
+    if version.online_depth == OnlineDepth.FULL_ONLINE:
+        return FULL_ONLINE_SHARE
+    return PICKUP_ONLY_SHARE if _pickup_only(version) else HALL_ITEM_SHARE
 
 
 # --- when cases arrive --------------------------------------------------------------------------
@@ -318,8 +361,25 @@ def _office_moment(cal: WorkCalendar, rng: random.Random, d: date) -> datetime:
     return _at(d, rng.uniform(14.5, 17.4))
 
 
+# Staff work on from opening until a little after the hall closes, never at night.
+OPENS, LATEST = 8.5, 18.5
+
+
+def _at_work(cal: WorkCalendar, rng: random.Random, moment: datetime) -> datetime:
+    """`moment` if staff are at work then; otherwise soon after they next start."""
+    local = timezone.localtime(moment)
+    hour = local.hour + local.minute / 60
+    if cal.is_workday(local.date()):
+        if OPENS <= hour < LATEST:
+            return moment
+        if hour < OPENS:
+            return _at(local.date(), rng.uniform(OPENS, OPENS + 1))
+    return _at(cal.add_working_days(local.date(), 1), rng.uniform(OPENS, OPENS + 1))
+
+
 def _later(cal: WorkCalendar, rng: random.Random, after: datetime, days: float) -> datetime:
-    """About `days` working days after `after`, at an office moment."""
+    """About `days` working days after `after`, at an office moment (the next working day's when
+    today's hours are over)."""
     d = timezone.localdate(after)
     whole = int(days)
     target = cal.add_working_days(d, whole) if whole else d
@@ -327,8 +387,14 @@ def _later(cal: WorkCalendar, rng: random.Random, after: datetime, days: float) 
         target = cal.add_working_days(target, 1)
     moment = _office_moment(cal, rng, target)
     if moment <= after:
-        moment = after + timedelta(minutes=rng.randint(5, 90))
+        moment = _at_work(cal, rng, after + timedelta(minutes=rng.randint(5, 90)))
     return moment
+
+
+def _before_due(cal: WorkCalendar, rng: random.Random, after: datetime, due: datetime) -> datetime:
+    """A working moment after `after`, a share of the working days left before `due`."""
+    left = cal.working_days_between(timezone.localdate(after), timezone.localdate(due))
+    return _later(cal, rng, after, max(left, 0) * rng.uniform(0.05, 0.85))
 
 
 # --- form answers -------------------------------------------------------------------------------
@@ -425,7 +491,9 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
     head = cast.heads[department]
     clerk = cast.clerk
     answers = _answers(services.version_specs(version), applicant, rng)
-    late = rng.random() < 0.06  # this case will be finished after its promised date
+    outlier = cast.outliers.get(version.pk)
+    # This case will be finished after its promised date.
+    late = rng.random() < (SLOW_OUTLIER_LATE if outlier == "slow" else LATE_SHARE)
 
     # Application.
     if online:
@@ -580,7 +648,7 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
                 days=min(version.extension_days, 10),
                 reason="情况复杂，需进一步审查。",
             )
-            t = t + timedelta(hours=rng.uniform(0.5, 4))
+            t = _at_work(cal, rng, t + timedelta(hours=rng.uniform(0.5, 4)))
             yield t
             services.extension_decide(actor=head, extension=extension, grant=rng.random() < 0.9)
         for step in steps:
@@ -588,13 +656,13 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
             if step.status != StepStatus.ACTIVE:
                 continue
             if step.due is None or step.limit == 0:
-                moment = t + timedelta(minutes=rng.randint(10, 180))
+                # 即办: finished within the hour, even after closing time.
+                moment = _at_work(cal, rng, t) + timedelta(minutes=rng.randint(10, 60))
             elif late:
                 moment = _later(cal, rng, step.due, rng.uniform(1, 4))
                 late = False
             else:
-                span = max((step.due - t).total_seconds(), 600.0)
-                moment = t + timedelta(seconds=span * rng.uniform(0.05, 0.85))
+                moment = _before_due(cal, rng, t, step.due)
             t = max(t, moment)
             yield t
             if step.role == Role.DEPARTMENT_HEAD:
@@ -631,7 +699,8 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
     if case.status != CaseStatus.COMPLETED:
         return
 
-    # Delivery: electronic where possible, by mail, or collected at the window (one more visit).
+    # Delivery: electronic where possible, by mail, or collected at the window (one more visit,
+    # which the hall avoids when it would be more than the item's 最多跑N次 allows).
     options = [
         m
         for m, ok in (
@@ -641,14 +710,18 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
         )
         if ok
     ] or ["window"]
+    if "window" in options and len(options) > 1 and case.visits + 1 > version.claimed_visits:
+        options.remove("window")
     method = rng.choices(
         options, weights=[{"electronic": 5, "mail": 2, "window": 3}[m] for m in options]
     )[0]
+    if outlier == "trips" and version.delivery_window and rng.random() < TRIPS_OUTLIER_PICKUP:
+        method = "window"
     if method == "window":
         services.case_ready_for_pickup(actor=clerk, case=case)
         t = _later(cal, rng, t, rng.uniform(0, 3))
     else:
-        t = t + timedelta(minutes=rng.randint(5, 120))
+        t = _at_work(cal, rng, t + timedelta(minutes=rng.randint(5, 120)))
     yield t
     services.case_deliver(
         actor=clerk,
@@ -741,7 +814,7 @@ def _bundle_life(env: _Env, rng: random.Random, day: date) -> Script:
     later items start when what they depend on is decided, with its results filled in."""
     cast, cal = env.cast, env.cal
     bundle = rng.choice(cast.bundles)
-    online = not cal.is_workday(day) or rng.random() < 0.5
+    online = not cal.is_workday(day) or rng.random() < BUNDLE_ONLINE_SHARE
     applicant = rng.choice(cast.companies if bundle.stage == "enterprise" else cast.people)
     account = applicant.account
     assert account is not None
@@ -789,9 +862,9 @@ def _bundle_life(env: _Env, rng: random.Random, day: date) -> Script:
         if step is None:
             break
         if step.due is None or step.limit == 0:
-            t = t + timedelta(minutes=rng.randint(10, 180))
+            t = _at_work(cal, rng, t) + timedelta(minutes=rng.randint(10, 60))
         else:
-            t = max(t, t + (step.due - t) * rng.uniform(0.05, 0.7))
+            t = max(t, _before_due(cal, rng, t, step.due))
         yield t
         child = step.case
         last = (
@@ -816,7 +889,7 @@ def _bundle_life(env: _Env, rng: random.Random, day: date) -> Script:
         services.case_ready_for_pickup(actor=clerk, case=case)
         t = _later(cal, rng, t, rng.uniform(0, 3))
     else:
-        t = t + timedelta(minutes=rng.randint(5, 120))
+        t = _at_work(cal, rng, t + timedelta(minutes=rng.randint(5, 120)))
     yield t
     services.case_deliver(actor=clerk, case=case, method=method)
 
@@ -856,6 +929,8 @@ def generate(config: Config) -> Summary:
         cast = _cast(config)
         cal = calendar_for(cast.hall.region)
         env = _Env(cast=cast, cal=cal, summary=summary)
+        items = {v.pk: v.item_id for v in cast.items}
+        summary.outliers = {kind: items[pk] for pk, kind in cast.outliers.items()}
         days = _arrivals(config, cal)
         queue: list[tuple[datetime, int, Script]] = []
         scripts: list[Script] = [_sweeps(config)]

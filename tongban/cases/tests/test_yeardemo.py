@@ -18,9 +18,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from tongban.cases.management.commands.demo import OUTLIER_NAMES
 from tongban.cases.models import Case
 from tongban.cases.workflow import CaseStatus
 from tongban.core.models import Event
+from tongban.metrics.selectors import Scope, claimed_vs_actual
 from tongban.reviews.models import BAD_LEVELS, Evaluation
 from tongban.timelimits.selectors import calendar_for
 
@@ -193,6 +195,26 @@ def test_a_year_has_the_patterns_of_a_real_one(national_calendar: None) -> None:
     busy = sum(per_day[d] for d in after_holiday) / len(after_holiday)
     usual = sum(per_day[d] for d in ordinary) / len(ordinary)
     assert busy > 1.5 * usual
+
+    # The claimed-vs-actual report puts the items planted to contradict a claim first, each for
+    # its claim; no other item with cases enough to judge (ten completed) is flagged.
+    call_command("metrics", "update", stdout=io.StringIO())
+    rows = claimed_vs_actual(start=first, end=today, scope=Scope())
+    planted = {
+        row.item.pk: kind
+        for row in rows
+        for kind, words in OUTLIER_NAMES.items()
+        if f"{row.item.entry.name}（{words}）" in text
+    }
+    assert sorted(planted.values()) == ["hall", "slow", "trips"]
+    sentence = {"hall": "申报为全程网办", "trips": "承诺最多跑动1次", "slow": "超过承诺时限"}
+    assert {row.item.pk for row in rows[:3]} == set(planted)  # flagged first, most cases first
+    for row in rows:
+        if row.item.pk in planted:
+            assert row.cases >= 10
+            assert any(sentence[planted[row.item.pk]] in flag for flag in row.flags), row.flags
+        elif row.cases >= 10:
+            assert not row.flags, (row.item.entry.name, row.flags)
 
     # --if-empty does nothing now that there are cases.
     again = io.StringIO()

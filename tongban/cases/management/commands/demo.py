@@ -24,6 +24,11 @@ STATUS_NAMES = {
     "terminated": "已终止",
     "revoked": "已撤销",
 }
+OUTLIER_NAMES = {
+    "hall": "全程网办事项，半数申请人仍到窗口办理",
+    "trips": "承诺最多跑一次，窗口申请人多回大厅取件",
+    "slow": "常常超过承诺时限办结",
+}
 
 
 class Command(BaseCommand):
@@ -109,6 +114,16 @@ class Command(BaseCommand):
             f"评价 {summary.evaluations} 条，其中差评 {summary.bad_reviews} 条；"
             f"红黄牌预警 {summary.card_alerts} 次。"
         )
+        if summary.outliers:
+            from tongban.catalog.models import ServiceItem
+
+            names = ServiceItem.objects.select_related("entry").in_bulk(summary.outliers.values())
+            planted = [
+                f"{names[pk].entry.name}（{OUTLIER_NAMES[kind]}）"
+                for kind, pk in summary.outliers.items()
+                if pk in names
+            ]
+            self.stdout.write("有意设置的承诺与实际不符事项：" + "；".join(planted) + "。")
 
 
 class _Progress:
