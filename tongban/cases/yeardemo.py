@@ -659,7 +659,9 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
                 # 即办: finished within the hour, even after closing time.
                 moment = _at_work(cal, rng, t) + timedelta(minutes=rng.randint(10, 60))
             elif late:
-                moment = _later(cal, rng, step.due, rng.uniform(1, 4))
+                # Held up past the case's promised date, not only its step's.
+                held_until = max(step.due, case.promised_due or step.due)
+                moment = _later(cal, rng, held_until, rng.uniform(1, 4))
                 late = False
             else:
                 moment = _before_due(cal, rng, t, step.due)
