@@ -354,15 +354,15 @@ def _at(d: date, hour: float) -> datetime:
     return timezone.make_aware(datetime.combine(d, dtime(seconds // 3600, seconds // 60 % 60)))
 
 
+# The hall opens at 08:30; staff work on until a little after it closes, never at night.
+OPENS, LATEST = 8.5, 18.5
+
+
 def _office_moment(cal: WorkCalendar, rng: random.Random, d: date) -> datetime:
     """A moment when the hall is open on working day `d` (mornings busier than afternoons)."""
     if rng.random() < 0.6:
-        return _at(d, rng.uniform(8.5, 11.9))
+        return _at(d, rng.uniform(OPENS, 11.9))
     return _at(d, rng.uniform(14.5, 17.4))
-
-
-# Staff work on from opening until a little after the hall closes, never at night.
-OPENS, LATEST = 8.5, 18.5
 
 
 def _at_work(cal: WorkCalendar, rng: random.Random, moment: datetime) -> datetime:
