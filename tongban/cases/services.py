@@ -44,6 +44,7 @@ from tongban.catalog.selectors import (
     version_published_of,
 )
 from tongban.core.models import Event
+from tongban.core.rows import insert_new
 from tongban.core.services import event_append, event_chain_start
 from tongban.org.models import Applicant, Hall, Role
 from tongban.org.services import PermissionDeniedError
@@ -436,12 +437,12 @@ def case_create(
             case.submitted_at = now
             if channel == Channel.ONLINE:
                 case.prereview_due = _prereview_due(case, now)
-        case.save()
+        insert_new([case])
         if head_version:
             materials = _materials_for(case, head_version)
         else:
             materials = _bundle_materials_for(case)
-        CaseMaterial.objects.bulk_create(materials)
+        insert_new(materials)
         if at_once:
             created = {"channel": channel, "item": case.title, "hall": hall.name if hall else ""}
             submitted = {"from": CaseStatus.DRAFT, "to": CaseStatus.SUBMITTED}

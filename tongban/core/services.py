@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from .eventlog import event_hash, normalise_payload, root_of, seal_hash
 from .models import Event, EventSeal
+from .rows import insert_new
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def event_chain_start(
         )
         rows.append(row)
         prev_hash = row.hash
-    return Event.objects.bulk_create(rows)
+    return insert_new(rows)
 
 
 def _chained(
@@ -153,7 +154,7 @@ def _append_once(
         clean_payload,
         prev_hash,
     )
-    row.save()
+    insert_new([row])
     return row
 
 

@@ -1,0 +1,59 @@
+"""Inserting a few new rows of one model in one short statement, for the hot write paths.
+
+`bulk_create` rebuilds its query for every call: for the two events or two materials a case
+creation writes, building the statement costs more than the database spends on it. `insert_new`
+writes the same rows as `bulk_create` would (each field's `pre_save` and `get_db_prep_save`, so
+defaults, `auto_now` and JSON are what the ORM writes) from a statement built once per model and
+row count, and sets each object's primary key as `save()` does. No signals are sent: use it only
+for models nobody listens to (docs/decisions/0014-item-version-and-endpoint-cache.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import TypeVar
+
+from django.db import connections, models, router
+
+M = TypeVar("M", bound=models.Model)
+
+
+@cache
+def _statement(model: type[models.Model], alias: str, count: int) -> str:
+    ops = connections[alias].ops
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(ops.quote_name(f.column or f.attname) for f in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    assert model._meta.pk is not None and model._meta.pk.column
+    pk = ops.quote_name(model._meta.pk.column)
+    # Names from the model's own metadata, quoted; every value is a parameter.
+    return (
+        f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES {', '.join([one] * count)} RETURNING {pk}"
+    )
+
+
+def insert_new(objs: Sequence[M]) -> list[M]:
+    """Insert unsaved objects of one model (primary key unset) and give them their keys."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    sql = _statement(model, alias, len(objs))
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    params = []
+    for obj in objs:
+        if type(obj) is not model or obj.pk is not None:
+            raise ValueError("insert_new takes new objects of one model")
+        for field in fields:
+            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        keys = cursor.fetchall()
+    for obj, (pk,) in zip(objs, keys, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = alias
+    return list(objs)

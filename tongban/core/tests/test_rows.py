@@ -1,0 +1,100 @@
+"""insert_new writes exactly the rows bulk_create would, and gives the objects their keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.forms.models import model_to_dict
+
+from tongban.cases.models import Case, CaseMaterial
+from tongban.cases.tests.factories import make_world
+from tongban.core.models import Event
+from tongban.core.rows import insert_new
+from tongban.core.services import _chained
+
+pytestmark = pytest.mark.django_db
+
+AT = dt.datetime(2026, 12, 4, 1, 2, 3, 456789, tzinfo=dt.UTC)
+
+
+def _events(subject_id: str) -> list[Event]:
+    first = _chained(
+        "cases.case", subject_id, 1, "case.created", None, "系统", AT, {"名": "张三"}, ""
+    )
+    second = _chained(
+        "cases.case", subject_id, 2, "case.submitted", None, "系统", AT, {"n": [1, 2.5]}, first.hash
+    )
+    return [first, second]
+
+
+def _stored(model, pks):
+    rows = [model_to_dict(row) for row in model.objects.filter(pk__in=pks).order_by("pk")]
+    for row in rows:
+        row.pop("id")
+    return rows
+
+
+def test_events_are_stored_as_bulk_create_stores_them():
+    ours = insert_new(_events("1"))
+    theirs = Event.objects.bulk_create(_events("2"))
+
+    assert [e.pk for e in ours] == sorted(e.pk for e in ours)
+    mine, reference = _stored(Event, [e.pk for e in ours]), _stored(Event, [e.pk for e in theirs])
+    for row in reference:
+        row["subject_id"] = "1"
+    assert [{k: v for k, v in r.items() if k not in ("hash", "prev_hash")} for r in mine] == [
+        {k: v for k, v in r.items() if k not in ("hash", "prev_hash")} for r in reference
+    ]
+    assert [r["payload"] for r in mine] == [{"名": "张三"}, {"n": [1, 2.5]}]
+    assert Event.objects.get(pk=ours[0].pk).occurred_at == AT
+    assert [Event.objects.get(pk=e.pk).hash for e in ours] == [e.hash for e in ours]
+
+
+def test_a_case_and_its_materials_read_back_as_the_orm_writes_them():
+    world = make_world()
+    template = Case.objects.create(
+        number="43098120261204ZZ001",
+        query_code="ABCDEFGH",
+        version=world.item,
+        title="测试",
+        region=world.item.item.region,
+        department=world.main,
+        applicant=world.applicant,
+        channel="window",
+        form_data={"name": "王五"},
+    )
+    ours = Case(
+        **{
+            f.attname: getattr(template, f.attname)
+            for f in Case._meta.concrete_fields
+            if not f.primary_key
+        }
+    )
+    ours.number = "43098120261204ZZ002"
+    insert_new([ours])
+
+    mine, reference = _stored(Case, [ours.pk]), _stored(Case, [template.pk])
+    mine[0].pop("number"), reference[0].pop("number")
+    assert mine == reference
+    assert not ours._state.adding
+    materials = insert_new(
+        [
+            CaseMaterial(case=ours, name=n, material_type=t)
+            for n, t in (("申请书", "a"), ("证明", "b"))
+        ]
+    )
+    assert [m.name for m in ours.materials.order_by("pk")] == ["申请书", "证明"]
+    assert [m.pk for m in materials] == list(
+        ours.materials.order_by("pk").values_list("pk", flat=True)
+    )
+
+
+def test_a_duplicate_fails_like_an_insert_and_saved_objects_are_refused():
+    rows = insert_new(_events("3"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_new(_events("3"))
+    with pytest.raises(ValueError):
+        insert_new(rows)
+    assert insert_new([]) == []
