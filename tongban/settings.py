@@ -199,12 +199,18 @@ EVENT_SEAL_INTERVAL_SECONDS = env_int("EVENT_SEAL_INTERVAL_SECONDS", 300)
 CALENDAR_CACHE_SECONDS = env_int("CALENDAR_CACHE_SECONDS", 2)
 # How long a process trusts what it read about a bearer token's account (docs/decisions/0013).
 API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 5)
+# How long a process trusts an item version's status once read for an application: 暂停办理 made in
+# another process is seen within this many seconds (docs/decisions/0014; 0: read at every use).
+ITEM_VERSION_CACHE_SECONDS = env_int("ITEM_VERSION_CACHE_SECONDS", 5)
 
 # Outgoing webhooks (docs/webhooks.md): attempts per round before a delivery is failed, how long
 # one POST may take, and how often the worker sends retries that have come due.
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
 WEBHOOK_RETRY_SWEEP_SECONDS = env_int("WEBHOOK_RETRY_SWEEP_SECONDS", 60)
+# How long a process trusts the list of a department's endpoints: an endpoint added in another
+# process receives events within this many seconds (docs/decisions/0014; 0: read for every event).
+WEBHOOK_ENDPOINT_CACHE_SECONDS = env_int("WEBHOOK_ENDPOINT_CACHE_SECONDS", 5)
 
 # The catalogue audit: the time-limit compression (1 − promised/legal) every item should reach, how
 # many days a guide may go unreviewed, and how many times other regions' median limit is an outlier.

@@ -442,15 +442,9 @@ def item_versions_for_code(*, local_code: str, region_code: str | None = None) -
 
 
 def item_version_get(*, version_id: int) -> Any:
-    from tongban.catalog.models import ItemVersion
+    from tongban.catalog.selectors import version_get
 
-    # No default ordering: one row by its key needs no sort over the joined tables.
-    return (
-        ItemVersion.objects.select_related("item__region", "item__department")
-        .filter(pk=version_id)
-        .order_by("pk")
-        .first()
-    )
+    return version_get(version_id=version_id)
 
 
 def bundle_get_by_code(*, code: str) -> Any:

@@ -3,9 +3,12 @@ materials, and the order in which a bundle's items can start."""
 
 from __future__ import annotations
 
+import copy
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from tongban.org.models import Region
@@ -32,6 +35,47 @@ def version_list_published(*, region: Region | None = None) -> QuerySet[ItemVers
     if region is not None:
         versions = versions.filter(item__region__code__startswith=region.code)
     return versions.order_by("item__region__code", "item__local_code")
+
+
+# Every application names its item version, and a window or a department system sends many a
+# minute for the same few. A version's content never changes once it has left its draft
+# (services.version_update edits drafts only); its status does (暂停办理, 历史版本). So a process
+# remembers a version it has read, with its item's region and department, for
+# ITEM_VERSION_CACHE_SECONDS (docs/decisions/0014-item-version-and-endpoint-cache.md). A status changed through
+# the services in this process is seen at once; one changed in another process within that time.
+_remembered: dict[int, tuple[float, ItemVersion]] = {}
+_clock = time.monotonic
+
+
+def version_cache_forget() -> None:
+    """Forget every remembered version (the services call it when a status changes)."""
+    _remembered.clear()
+
+
+def version_get(*, version_id: int) -> ItemVersion | None:
+    """A version by its id with its item, the item's region and department; None if there is none.
+
+    Drafts are read every time: they change. Each caller gets its own copy of a remembered
+    version, so what one request sets on it never reaches another.
+    """
+    seen = _remembered.get(version_id)
+    if seen is not None and _clock() < seen[0]:
+        return copy.copy(seen[1])
+    # No default ordering: one row by its key needs no sort over the joined tables.
+    version = (
+        ItemVersion.objects.select_related("item__region", "item__department")
+        .filter(pk=version_id)
+        .order_by("pk")
+        .first()
+    )
+    remember_for = settings.ITEM_VERSION_CACHE_SECONDS
+    if version is None or version.status == ItemStatus.DRAFT or remember_for <= 0:
+        _remembered.pop(version_id, None)
+        return version
+    if len(_remembered) > 10_000:
+        _remembered.clear()
+    _remembered[version_id] = (_clock() + remember_for, version)
+    return copy.copy(version)
 
 
 def version_published_of(*, item: ServiceItem) -> ItemVersion | None:

@@ -35,6 +35,7 @@ from .models import (
     Synonym,
 )
 from .search import search_index_update
+from .selectors import version_cache_forget
 from .workflow import can_move
 
 # The children of a version, copied with it; each maps to the related name on ItemVersion.
@@ -209,6 +210,13 @@ def item_draft_start(*, actor: Any, item: ServiceItem) -> ItemVersion:
     return draft
 
 
+def _status_changed() -> None:
+    """Versions remembered for applications are read again: at once, and after the commit (a
+    read in between may have remembered the old status, not yet changed for it)."""
+    version_cache_forget()
+    transaction.on_commit(version_cache_forget)
+
+
 def version_publish(*, actor: Any, version: ItemVersion) -> ItemVersion:
     """Publish a draft (or resume a suspended version); the version it replaces becomes history."""
     with transaction.atomic():
@@ -230,6 +238,7 @@ def version_publish(*, actor: Any, version: ItemVersion) -> ItemVersion:
             version.published_at if version.published_at and not replaced_numbers else now
         )
         version.save(update_fields=["status", "published_at"])
+        _status_changed()
         event_append(
             subject=version.item,
             kind="catalog.version_published",
@@ -249,6 +258,7 @@ def version_suspend(*, actor: Any, version: ItemVersion, reason: str) -> ItemVer
             raise ValidationError(_("只有已发布的版本可以暂停办理。"))
         version.status = ItemStatus.SUSPENDED
         version.save(update_fields=["status"])
+        _status_changed()
         event_append(
             subject=version.item,
             kind="catalog.version_suspended",

@@ -17,3 +17,7 @@ os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.Immediat
 os.environ.setdefault("WHITENOISE_USE_FINDERS", "true")
 # Each test rolls back its calendar edits: every use must see the database as it is now.
 os.environ.setdefault("CALENDAR_CACHE_SECONDS", "0")
+# Rolled-back test databases hand the same ids to other versions: read them each time (the cache
+# has tests of its own, which turn it on).
+os.environ.setdefault("ITEM_VERSION_CACHE_SECONDS", "0")
+os.environ.setdefault("WEBHOOK_ENDPOINT_CACHE_SECONDS", "0")

@@ -51,6 +51,15 @@ BACKOFF = (
 USER_AGENT = "tongban-webhooks/1"
 SWEEP_BATCH = 50
 
+# Every case event asks which endpoints listen to its departments, and nearly always the answer is
+# the one it was a moment ago. A process remembers the answer for WEBHOOK_ENDPOINT_CACHE_SECONDS
+# (docs/decisions/0014-item-version-and-endpoint-cache.md). An endpoint saved in this process is
+# seen at once (apps.py connects `endpoint_cache_forget` to its saves and deletions); one added in
+# another process within that time. A paused endpoint never receives a delivery still queued for
+# it: the sender checks it at each attempt and gives up.
+_endpoints_seen: dict[frozenset[int], tuple[float, list[WebhookEndpoint]]] = {}
+_clock = time.monotonic
+
 
 class PermissionDeniedError(Exception):
     """The actor may not do this; pages show it as 403 (or 404 when the object is hidden)."""
@@ -131,6 +140,29 @@ def webhook_endpoint_set_active(
 # --- enqueuing ---------------------------------------------------------------------------------
 
 
+def endpoint_cache_forget(*_args: Any, **_kwargs: Any) -> None:
+    """Forget the remembered endpoints (a signal receiver too: any arguments are ignored)."""
+    _endpoints_seen.clear()
+    if transaction.get_connection().in_atomic_block:
+        # A read before the commit may remember the endpoints as they were: forget it then too.
+        transaction.on_commit(_endpoints_seen.clear)
+
+
+def _active_endpoints(department_ids: frozenset[int]) -> list[WebhookEndpoint]:
+    seen = _endpoints_seen.get(department_ids)
+    if seen is not None and _clock() < seen[0]:
+        return seen[1]
+    active = list(
+        WebhookEndpoint.objects.filter(department_id__in=department_ids, active=True).order_by("id")
+    )
+    remember_for = settings.WEBHOOK_ENDPOINT_CACHE_SECONDS
+    if remember_for > 0:
+        if len(_endpoints_seen) > 1_000:
+            _endpoints_seen.clear()
+        _endpoints_seen[department_ids] = (_clock() + remember_for, active)
+    return active
+
+
 def _document(*, delivery: WebhookDelivery, event: Event, body: dict[str, Any]) -> dict[str, Any]:
     """What the receiver gets: who, what and when of the event, and the subject's data."""
     return json.loads(
@@ -179,10 +211,8 @@ def webhooks_enqueue_many(
 ) -> list[WebhookDelivery]:
     """webhooks_enqueue for several (event, body) pairs of the same departments: the endpoints
     are read once for all of them; deliveries follow the order of the events."""
-    department_ids = {d.pk for d in departments}
-    active = list(
-        WebhookEndpoint.objects.filter(department_id__in=department_ids, active=True).order_by("id")
-    )
+    # The remembered endpoints are shared by the requests of this process: read, never changed.
+    active = _active_endpoints(frozenset(d.pk for d in departments))
     if not active:
         return []
     now = timezone.now()

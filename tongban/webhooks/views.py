@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -60,7 +61,8 @@ def endpoint_new(request: HttpRequest) -> HttpResponse:
                 % {"name": endpoint.name},
             )
             return redirect("webhooks:endpoint_detail", pk=endpoint.pk)
-    return render(request, "webhooks/endpoint_new.html", {"form": form})
+    context = {"form": form, "takes_effect_within": settings.WEBHOOK_ENDPOINT_CACHE_SECONDS}
+    return render(request, "webhooks/endpoint_new.html", context)
 
 
 @webhook_staff

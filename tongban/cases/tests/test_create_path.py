@@ -9,13 +9,18 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tongban.cases import services
 from tongban.cases.models import Case
+from tongban.catalog import selectors as catalog_selectors
+from tongban.catalog.models import ItemStatus, ItemVersion
+from tongban.catalog.services import version_publish, version_suspend
 from tongban.core.eventlog import verify_event_log
 from tongban.org.tokens import api_token_create
-from tongban.webhooks.models import WebhookDelivery
+from tongban.webhooks import services as webhook_services
+from tongban.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tongban.webhooks.tests.factories import WebhookEndpointFactory
 
 from .factories import FORM, make_world
@@ -121,3 +126,142 @@ def test_numbers_count_up_outside_and_inside_a_transaction():
     prefix = f"430981{today:%Y%m%d}"
     assert [first, second, third] == [f"{prefix}00001", f"{prefix}00002", f"{prefix}00003"]
     assert other_region == f"430902{today:%Y%m%d}00001"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.at = 1000.0
+
+    def __call__(self) -> float:
+        return self.at
+
+
+@pytest.fixture
+def remembered(monkeypatch, settings):
+    """Item versions remembered per process, as in production, on a clock the test moves."""
+    settings.ITEM_VERSION_CACHE_SECONDS = 5
+    clock = FakeClock()
+    monkeypatch.setattr(catalog_selectors, "_clock", clock)
+    catalog_selectors.version_cache_forget()
+    yield clock
+    catalog_selectors.version_cache_forget()
+
+
+@pytest.fixture
+def endpoints_remembered(monkeypatch, settings):
+    """A department's endpoints remembered per process, as in production."""
+    settings.WEBHOOK_ENDPOINT_CACHE_SECONDS = 5
+    clock = FakeClock()
+    monkeypatch.setattr(webhook_services, "_clock", clock)
+    webhook_services.endpoint_cache_forget()
+    yield clock
+    webhook_services.endpoint_cache_forget()
+
+
+def test_a_version_read_moments_ago_is_not_asked_for_again(world, remembered):
+    clerk = token_client(world.clerk)
+    assert create(clerk, window_payload(world)).status_code == 201
+
+    with CaptureQueriesContext(connection) as queries:
+        second = create(clerk, window_payload(world))
+
+    assert second.status_code == 201, second.content
+    assert not [q for q in queries if 'FROM "catalog_itemversion"' in q["sql"]]
+    assert second.json()["title"] == world.item.name
+    assert Case.objects.get(number=second.json()["number"]).version_id == world.item.pk
+
+
+def test_a_version_suspended_here_takes_no_application_from_that_moment(world, remembered):
+    clerk = token_client(world.clerk)
+    assert create(clerk, window_payload(world)).status_code == 201
+
+    version_suspend(actor=world.approver, version=world.item, reason="系统升级")
+    refused = create(clerk, window_payload(world))
+
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == {"item": ["该事项当前未发布，不能申请。"]}
+    version_publish(actor=world.approver, version=ItemVersion.objects.get(pk=world.item.pk))
+    assert create(clerk, window_payload(world)).status_code == 201
+    assert Case.objects.count() == 2
+
+
+def test_a_version_suspended_elsewhere_is_seen_within_the_cache_time(world, remembered):
+    clerk = token_client(world.clerk)
+    assert create(clerk, window_payload(world)).status_code == 201
+    # Another process suspends it: this one is not told, and trusts what it read for
+    # ITEM_VERSION_CACHE_SECONDS.
+    ItemVersion.objects.filter(pk=world.item.pk).update(status=ItemStatus.SUSPENDED)
+
+    remembered.at += 4.9
+    assert create(clerk, window_payload(world)).status_code == 201
+    remembered.at += 0.2
+    refused = create(clerk, window_payload(world))
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == {"item": ["该事项当前未发布，不能申请。"]}
+
+
+def test_with_no_cache_time_every_application_reads_its_version(world, remembered, settings):
+    settings.ITEM_VERSION_CACHE_SECONDS = 0
+    clerk = token_client(world.clerk)
+    assert create(clerk, window_payload(world)).status_code == 201
+
+    ItemVersion.objects.filter(pk=world.item.pk).update(status=ItemStatus.SUSPENDED)
+
+    assert create(clerk, window_payload(world)).status_code == 422
+
+
+def test_a_remembered_version_is_a_copy_for_each_caller(world, remembered):
+    first = catalog_selectors.version_get(version_id=world.item.pk)
+    assert first is not None
+    first.name = "改过的名称"
+
+    second = catalog_selectors.version_get(version_id=world.item.pk)
+
+    assert second is not None and second is not first
+    assert second.name == world.item.name
+    assert second.item.department == world.main
+
+
+def test_remembered_endpoints_are_not_asked_for_again_and_still_hear_of_every_case(
+    world, endpoints_remembered
+):
+    endpoint = WebhookEndpointFactory(department=world.main, kinds=["case.created"])
+    clerk = token_client(world.clerk)
+    create(clerk, window_payload(world))
+
+    with CaptureQueriesContext(connection) as queries:
+        create(clerk, window_payload(world))
+
+    assert not [q for q in queries if 'FROM "webhooks_webhookendpoint"' in q["sql"]]
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 2
+
+
+def test_an_endpoint_saved_here_is_heard_by_the_next_case_within_the_cache_time(
+    world, endpoints_remembered
+):
+    clerk = token_client(world.clerk)
+    create(clerk, window_payload(world))
+
+    endpoint = WebhookEndpointFactory(department=world.main, kinds=["case.created"])
+    create(clerk, window_payload(world))
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 1
+
+    endpoint.active = False
+    endpoint.save()
+    create(clerk, window_payload(world))
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 1
+
+
+def test_an_endpoint_added_elsewhere_is_heard_after_the_cache_time(world, endpoints_remembered):
+    clerk = token_client(world.clerk)
+    create(clerk, window_payload(world))
+    # Another process adds it (bulk_create sends no signal here, as that process's save would not).
+    added = WebhookEndpointFactory.build(department=world.main, kinds=["case.created"])
+    WebhookEndpoint.objects.bulk_create([added])
+
+    endpoints_remembered.at += 4.9
+    create(clerk, window_payload(world))
+    assert not WebhookDelivery.objects.exists()
+    endpoints_remembered.at += 0.2
+    create(clerk, window_payload(world))
+    assert WebhookDelivery.objects.count() == 1

@@ -155,6 +155,13 @@ def test_the_sysadmin_creates_an_endpoint(demo):
     assert "请把签名密钥配置到部门系统中" in client.get(response.url).content.decode()
 
 
+def test_the_create_form_says_when_a_new_endpoint_starts_receiving(demo, settings):
+    settings.WEBHOOK_ENDPOINT_CACHE_SECONDS = 5
+    page = client_for("admin").get(reverse("webhooks:endpoint_new")).content.decode()
+
+    assert "新地址在 5 秒内开始接收推送。" in page
+
+
 def test_the_create_form_names_what_is_wrong_in_chinese(endpoints):
     market, _ = endpoints
 
