@@ -21,6 +21,9 @@ Then, as the department's approver:
   baseline of "page time / the raw SQL it issues"; also the role assignments and inbox statements
   alone (the baseline before), and the same for the page of steps not yet due;
 - how much of a page's time is spent waiting for its statements (a separate pass);
+- the floor (bench/inbox_floor_urls.py): a signed-in page through the same middleware that reads
+  its user and runs the page's other statements through Django's connection, answering plain text
+  with no ORM and no template: the least any Django page issuing these statements can cost;
 - EXPLAIN ANALYZE of the inbox query, to check that it reads the `cases_step_inbox` index.
 
 The measurements are interleaved request by request, so that they share whatever load the machine
@@ -138,6 +141,15 @@ def measure(*, approver_id: int, database_url: str, runs: int) -> dict[str, Any]
 
     page_queries = queries_of(url)
     later_queries = queries_of(later_url)
+    import inbox_floor_urls
+
+    # The floor runs the page's statements except those every signed-in request issues itself.
+    inbox_floor_urls.STATEMENTS[:] = [
+        sql for sql in page_queries if "django_session" not in sql and '"org_user"' not in sql
+    ]
+    floor_url = "/bench/inbox-floor/"
+    floor_queries = queries_of(floor_url)
+    assert len(floor_queries) == len(page_queries), (floor_queries, page_queries)
     shapes = Counter(shape(sql) for sql in page_queries)
     later_shapes = Counter(shape(sql) for sql in later_queries)
 
@@ -147,6 +159,7 @@ def measure(*, approver_id: int, database_url: str, runs: int) -> dict[str, Any]
     page: list[float] = []
     raw_later: list[float] = []
     later: list[float] = []
+    floor: list[float] = []
     url_for_raw = database_url.replace("postgres://", "postgresql://")
     with psycopg.connect(url_for_raw, autocommit=True) as db, db.cursor() as cursor:
 
@@ -180,10 +193,13 @@ def measure(*, approver_id: int, database_url: str, runs: int) -> dict[str, Any]
                 timed_get(url),
                 replay(later_queries),
                 timed_get(later_url),
+                timed_get(floor_url),
             )
             if n >= WARM_UP:
                 for values, value in zip(
-                    (selector, raw_inbox, raw, page, raw_later, later), measured, strict=True
+                    (selector, raw_inbox, raw, page, raw_later, later, floor),
+                    measured,
+                    strict=True,
                 ):
                     values.append(value)
         # Where a page's time goes: how much of it is spent waiting for its statements, in a
@@ -224,6 +240,7 @@ def measure(*, approver_id: int, database_url: str, runs: int) -> dict[str, Any]
         "raw_later": raw_later,
         "in_database": in_database,
         "later": later,
+        "floor": floor,
         "later_plan": later_plan,
         "later_query_count": len(later_queries),
         "later_repeated": [(count, sql) for sql, count in later_shapes.most_common() if count > 1],
@@ -282,6 +299,8 @@ def report(label: str, counts: dict[str, int], seconds: float, result: dict[str,
     print(
         f"   raw SQL of the inbox alone (roles + steps) median {median_ms(result['raw_inbox']):7.2f} ms"
     )
+    for sql in result["statements"]:
+        print(f"      {shape(sql)[:150]}")
     print(
         f"   page {result['url']:18} median {median_ms(result['page']):7.2f} ms   "
         f"p90 {p90_ms(result['page']):7.2f} ms   {result['pages_per_second']:.1f} pages/s"
@@ -298,6 +317,11 @@ def report(label: str, counts: dict[str, int], seconds: float, result: dict[str,
         f"   page / its raw SQL (median): {ratio(result['page'], result['raw']):.2f}×"
         f"   page / inbox SQL alone: {ratio(result['page'], result['raw_inbox']):.2f}×"
         f"   selector / inbox SQL alone: {ratio(result['selector'], result['raw_inbox']):.2f}×"
+    )
+    print(
+        f"   floor (signed-in Django page, same statements, no ORM, no template) median "
+        f"{median_ms(result['floor']):7.2f} ms: {ratio(result['floor'], result['raw']):.2f}× the "
+        f"raw SQL; the page is {ratio(result['page'], result['floor']):.2f}× the floor"
     )
     print(
         f"   inbox query uses cases_step_inbox: {'yes' if result['uses_index'] else 'NO'}; "
@@ -340,6 +364,10 @@ def main() -> None:
         # Persistent connections, as a production deployment runs; files without a manifest.
         django_setup(database_url, DATABASE_CONN_MAX_AGE="600", STATICFILES_MANIFEST="false")
         from django.db import connection
+        from django.test.utils import override_settings
+
+        # The project's URLs with the floor page in front of them, for the whole run.
+        override_settings(ROOT_URLCONF="inbox_floor_urls").enable()
 
         with connection.cursor() as cursor:
             for line in machine(cursor):
