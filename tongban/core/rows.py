@@ -20,18 +20,21 @@ M = TypeVar("M", bound=models.Model)
 
 
 @cache
-def _statement(model: type[models.Model], alias: str, count: int) -> str:
+def _statement(
+    model: type[models.Model], alias: str, count: int
+) -> tuple[str, tuple[models.Field, ...]]:
     ops = connections[alias].ops
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
     columns = ", ".join(ops.quote_name(f.column or f.attname) for f in fields)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     assert model._meta.pk is not None and model._meta.pk.column
     pk = ops.quote_name(model._meta.pk.column)
     # Names from the model's own metadata, quoted; every value is a parameter.
-    return (
+    sql = (
         f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) "  # noqa: S608
         f"VALUES {', '.join([one] * count)} RETURNING {pk}"
     )
+    return sql, fields
 
 
 def insert_new(objs: Sequence[M]) -> list[M]:
@@ -41,8 +44,7 @@ def insert_new(objs: Sequence[M]) -> list[M]:
     model = type(objs[0])
     alias = router.db_for_write(model)
     connection = connections[alias]
-    sql = _statement(model, alias, len(objs))
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    sql, fields = _statement(model, alias, len(objs))
     params = []
     for obj in objs:
         if type(obj) is not model or obj.pk is not None:

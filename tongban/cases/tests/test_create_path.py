@@ -136,26 +136,38 @@ class FakeClock:
         return self.at
 
 
+def _remembering(monkeypatch, settings, setting: str, module: Any, forget: Any):
+    """Turn one of the per-process caches on, as in production, on a clock the test moves."""
+    setattr(settings, setting, 5)
+    clock = FakeClock()
+    monkeypatch.setattr(module, "_clock", clock)
+    forget()
+    yield clock
+    forget()
+
+
 @pytest.fixture
 def remembered(monkeypatch, settings):
-    """Item versions remembered per process, as in production, on a clock the test moves."""
-    settings.ITEM_VERSION_CACHE_SECONDS = 5
-    clock = FakeClock()
-    monkeypatch.setattr(catalog_selectors, "_clock", clock)
-    catalog_selectors.version_cache_forget()
-    yield clock
-    catalog_selectors.version_cache_forget()
+    """Item versions remembered per process."""
+    yield from _remembering(
+        monkeypatch,
+        settings,
+        "ITEM_VERSION_CACHE_SECONDS",
+        catalog_selectors,
+        catalog_selectors.version_cache_forget,
+    )
 
 
 @pytest.fixture
 def endpoints_remembered(monkeypatch, settings):
-    """A department's endpoints remembered per process, as in production."""
-    settings.WEBHOOK_ENDPOINT_CACHE_SECONDS = 5
-    clock = FakeClock()
-    monkeypatch.setattr(webhook_services, "_clock", clock)
-    webhook_services.endpoint_cache_forget()
-    yield clock
-    webhook_services.endpoint_cache_forget()
+    """A department's endpoints remembered per process."""
+    yield from _remembering(
+        monkeypatch,
+        settings,
+        "WEBHOOK_ENDPOINT_CACHE_SECONDS",
+        webhook_services,
+        webhook_services.endpoint_cache_forget,
+    )
 
 
 def test_a_version_read_moments_ago_is_not_asked_for_again(world, remembered):
