@@ -34,7 +34,6 @@ from stdnum.cn import ric, uscc
 
 from tongban.catalog.formschema import FieldSpec
 from tongban.catalog.models import Bundle, ItemStatus, ItemVersion, OnlineDepth
-from tongban.catalog.selectors import bundle_merged_form
 from tongban.core import now as core_now
 from tongban.org import demo as org_demo
 from tongban.org import services as org_services
@@ -43,8 +42,9 @@ from tongban.timelimits.calendar import WorkCalendar
 from tongban.timelimits.selectors import calendar_for
 
 from . import services
-from .models import Case, CaseMaterial, MaterialStatus, Step, StepKind
+from .models import Case, CaseMaterial, MaterialStatus, StepKind
 from .workflow import CaseStatus, StepStatus
+from .yearfast import MemoryOps, ServiceOps
 
 PDF = b"%PDF-1.4\n% tongban demo\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # Who applies online: nearly everyone for a 全程网办 item; for the others most come to the hall,
@@ -451,24 +451,27 @@ class _Env:
     cast: Cast
     cal: WorkCalendar
     summary: Summary
+    ops: ServiceOps
 
 
 def _owed_materials(case: Case) -> list[CaseMaterial]:
-    return [
-        m for m in case.materials.order_by("id") if m.required and m.status != MaterialStatus.WAIVED
-    ]
+    return _owed(list(case.materials.order_by("id")))
 
 
-def _upload_all(case: Case, actor: User, materials: list[CaseMaterial]) -> None:
+def _owed(materials: list[CaseMaterial]) -> list[CaseMaterial]:
+    return [m for m in materials if m.required and m.status != MaterialStatus.WAIVED]
+
+
+def _upload_all(ops: Any, case: Case, actor: User, materials: list[CaseMaterial]) -> None:
     for material in materials:
-        services.upload_add(
+        ops.upload_add(
             actor=actor, case=case, material=material, name=f"{material.name}.pdf", content=PDF
         )
 
 
 def _life(env: _Env, index: int, day: date, seed: int) -> Script:
     rng = random.Random(f"{seed}:case:{index}")  # noqa: S311 - reproducible demo data
-    cast, cal = env.cast, env.cal
+    cast, cal, ops = env.cast, env.cal, env.ops
     if cast.bundles and rng.random() < BUNDLE_SHARE:
         yield from _bundle_life(env, rng, day)
         return
@@ -499,7 +502,7 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
     if online:
         t = _at(day, rng.uniform(7.5, 22.5))
         yield t
-        case = services.case_create(
+        case = ops.case_create(
             actor=account,
             applicant=applicant,
             channel="online",
@@ -507,15 +510,15 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
             form_data=answers,
             submit=False,
         )
-        _upload_all(case, account, _owed_materials(case))
-        case = services.case_submit(actor=account, case=case)
+        _upload_all(ops, case, account, _owed(ops.materials(case)))
+        case = ops.case_submit(actor=account, case=case)
         env.summary.started += 1
         answerer = approver
         t = _later(cal, rng, t, rng.choice((0, 0, 0, 1)))
     else:
         t = _office_moment(cal, rng, day)
         yield t
-        case = services.case_create(
+        case = ops.case_create(
             actor=clerk,
             applicant=applicant,
             channel="window",
@@ -534,7 +537,7 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
         yield t
         draw = rng.random()
         if draw < 0.02:
-            services.case_refuse(
+            ops.case_refuse(
                 actor=answerer,
                 case=case,
                 reason="申请事项不属于本机关职权范围。",
@@ -542,7 +545,7 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
             )
             return
         if (rounds == 0 and draw < 0.10) or (rounds == 1 and draw < 0.17):
-            materials = _owed_materials(case) or list(case.materials.order_by("id")[:1])
+            materials = _owed(ops.materials(case)) or ops.materials(case)[:1]
             problem = (
                 "材料不齐全，请补齐后重新提交。" if rounds == 0 else "补正后的材料仍不符合要求。"
             )
@@ -558,44 +561,44 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
                 if materials
                 else [{"kind": "field", "key": "note", "name": "申请表", "problem": problem}]
             )
-            services.case_request_supplement(actor=answerer, case=case, items=items)
+            ops.case_request_supplement(actor=answerer, case=case, items=items)
             rounds += 1
             env.summary.supplements += 1
             env.summary.second_supplements += rounds == 2
             if rng.random() < 0.05:
                 t = _later(cal, rng, t, rng.uniform(1, 8))
                 yield t
-                services.case_withdraw(actor=account, case=case, reason="不再办理。")
+                ops.case_withdraw(actor=account, case=case, reason="不再办理。")
                 return
             t = _later(cal, rng, t, rng.uniform(0, 4))
             yield t
             if online:
-                case.refresh_from_db()
+                case = ops.refresh(case)
                 owed = [
                     m
-                    for m in _owed_materials(case)
+                    for m in _owed(ops.materials(case))
                     if m.status in (MaterialStatus.MISSING, MaterialStatus.DEFECTIVE)
                 ]
-                _upload_all(case, account, owed)
-                services.case_supplement_submit(actor=account, case=case)
+                _upload_all(ops, case, account, owed)
+                ops.case_supplement_submit(actor=account, case=case)
                 t = _later(cal, rng, t, rng.choice((0, 1)))
             else:
-                services.case_supplement_submit(actor=clerk, case=case)
+                ops.case_supplement_submit(actor=clerk, case=case)
                 t = t + timedelta(minutes=rng.randint(3, 20))
             continue
         break
 
-    case.refresh_from_db()
+    case = ops.refresh(case)
     tolerable = (
-        [m for m in _owed_materials(case) if m.tolerable] if version.tolerance_allowed else []
+        [m for m in _owed(ops.materials(case)) if m.tolerable] if version.tolerance_allowed else []
     )
     tolerated = tolerable[:1] if tolerable and not online and rng.random() < 0.2 else []
     commitment = version.commitment_allowed and rng.random() < 0.3
     if tolerated and commitment:
         tolerated = []
-    checklist = {m.pk: True for m in case.materials.all()} if not online else None
+    checklist = {m.pk: True for m in ops.materials(case)} if not online else None
     owed_by = cal.add_working_days(timezone.localdate(t), 5) if tolerated else None
-    case = services.case_accept(
+    case = ops.case_accept(
         actor=answerer,
         case=case,
         tolerated=tolerated,
@@ -608,18 +611,14 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
     # In the back office: steps by their departments, sometimes a pause or an extension.
     suspended_once = extended_once = False
     while case.status in (CaseStatus.ACCEPTED, CaseStatus.SUSPENDED):
-        steps = list(
-            case.steps.filter(status=StepStatus.ACTIVE)
-            .select_related("department")
-            .order_by("order")
-        )
+        steps = ops.active_steps(case)
         if not steps:
             break
         if tolerated:
             # Owed materials arrive before any step is passed; some after the date they were owed.
             t = _later(cal, rng, t, rng.uniform(0, 7))
             yield t
-            services.tolerated_material_supply(actor=clerk, material=tolerated[0])
+            ops.tolerated_material_supply(actor=clerk, material=tolerated[0])
             tolerated = []
         procedures = list(version.special_procedures.all())
         if procedures and not suspended_once and rng.random() < 0.25:
@@ -628,7 +627,7 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
             days = min(procedure.max_days or 10, rng.randint(2, 10))
             t = _later(cal, rng, t, rng.uniform(0, 1))
             yield t
-            services.case_suspend(
+            ops.case_suspend(
                 actor=approver,
                 case=case,
                 kind=procedure.kind,
@@ -637,12 +636,12 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
             )
             t = _later(cal, rng, t, days)
             yield t
-            case = services.case_resume(actor=approver, case=case)
+            case = ops.case_resume(actor=approver, case=case)
         if version.extension_allowed and not extended_once and rng.random() < 0.15:
             extended_once = True
             t = _later(cal, rng, t, rng.uniform(0, 2))
             yield t
-            extension = services.extension_request(
+            extension = ops.extension_request(
                 actor=approver,
                 case=case,
                 days=min(version.extension_days, 10),
@@ -650,9 +649,9 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
             )
             t = _at_work(cal, rng, t + timedelta(hours=rng.uniform(0.5, 4)))
             yield t
-            services.extension_decide(actor=head, extension=extension, grant=rng.random() < 0.9)
+            ops.extension_decide(actor=head, extension=extension, grant=rng.random() < 0.9)
         for step in steps:
-            step.refresh_from_db()
+            step = ops.refresh_step(step)
             if step.status != StepStatus.ACTIVE:
                 continue
             if step.due is None or step.limit == 0:
@@ -675,7 +674,7 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
                 actor = clerk
             if step.kind == StepKind.DECISION:
                 if rng.random() < 0.04:
-                    services.step_decide(
+                    ops.step_decide(
                         actor=actor,
                         step=step,
                         approve=False,
@@ -683,19 +682,19 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
                         basis="相关法律法规",
                     )
                 else:
-                    services.step_decide(actor=actor, step=step, approve=True)
+                    ops.step_decide(actor=actor, step=step, approve=True)
             else:
-                services.step_pass(actor=actor, step=step, opinion="经审查，符合规定，同意。")
-            case.refresh_from_db()
+                ops.step_pass(actor=actor, step=step, opinion="经审查，符合规定，同意。")
+            case = ops.refresh(case)
             if case.status not in (CaseStatus.ACCEPTED, CaseStatus.SUSPENDED):
                 break
         if rng.random() < 0.005 and case.status == CaseStatus.ACCEPTED and not case.decision:
             t = t + timedelta(hours=1)
             yield t
-            services.case_withdraw(actor=account, case=case, reason="申请人主动撤回。")
+            ops.case_withdraw(actor=account, case=case, reason="申请人主动撤回。")
             return
 
-    case.refresh_from_db()
+    case = ops.refresh(case)
     if case.completed_at and case.promised_due and case.completed_at > case.promised_due:
         env.summary.overdue += 1
     if case.status != CaseStatus.COMPLETED:
@@ -720,12 +719,12 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
     if outlier == "trips" and version.delivery_window and rng.random() < TRIPS_OUTLIER_PICKUP:
         method = "window"
     if method == "window":
-        services.case_ready_for_pickup(actor=clerk, case=case)
+        ops.case_ready_for_pickup(actor=clerk, case=case)
         t = _later(cal, rng, t, rng.uniform(0, 3))
     else:
         t = _at_work(cal, rng, t + timedelta(minutes=rng.randint(5, 120)))
     yield t
-    services.case_deliver(
+    ops.case_deliver(
         actor=clerk,
         case=case,
         method=method,
@@ -759,9 +758,7 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
         level = rng.choices(
             (Level.VERY_SATISFIED, Level.SATISFIED, Level.BASICALLY_SATISFIED), weights=(78, 18, 4)
         )[0]
-        reviews.evaluation_by_applicant(
-            actor=account, case=case, occasion="completion", level=level
-        )
+        ops.evaluation_by_applicant(actor=account, case=case, occasion="completion", level=level)
         env.summary.evaluations += 1
         return
     env.summary.evaluations += 1
@@ -814,18 +811,18 @@ def _output(key: str, rng: random.Random) -> str:
 def _bundle_life(env: _Env, rng: random.Random, day: date) -> Script:
     """一件事: one application for several items; each item's steps run in its department, the
     later items start when what they depend on is decided, with its results filled in."""
-    cast, cal = env.cast, env.cal
+    cast, cal, ops = env.cast, env.cal, env.ops
     bundle = rng.choice(cast.bundles)
     online = not cal.is_workday(day) or rng.random() < BUNDLE_ONLINE_SHARE
     applicant = rng.choice(cast.companies if bundle.stage == "enterprise" else cast.people)
     account = applicant.account
     assert account is not None
     clerk = cast.clerk
-    answers = _answers(bundle_merged_form(bundle=bundle), applicant, rng)
+    answers = _answers(ops.bundle_form(bundle), applicant, rng)
     if online:
         t = _at(day, rng.uniform(7.5, 22.5))
         yield t
-        case = services.case_create(
+        case = ops.case_create(
             actor=account,
             applicant=applicant,
             channel="online",
@@ -833,13 +830,13 @@ def _bundle_life(env: _Env, rng: random.Random, day: date) -> Script:
             form_data=answers,
             submit=False,
         )
-        _upload_all(case, account, _owed_materials(case))
-        case = services.case_submit(actor=account, case=case)
+        _upload_all(ops, case, account, _owed(ops.materials(case)))
+        case = ops.case_submit(actor=account, case=case)
         t = _later(cal, rng, t, rng.choice((0, 1)))
     else:
         t = _office_moment(cal, rng, day)
         yield t
-        case = services.case_create(
+        case = ops.case_create(
             actor=clerk,
             applicant=applicant,
             channel="window",
@@ -852,15 +849,10 @@ def _bundle_life(env: _Env, rng: random.Random, day: date) -> Script:
     env.summary.online += online
     env.summary.bundles += 1
     yield t
-    checklist = None if online else {m.pk: True for m in case.materials.all()}
-    case = services.case_accept(actor=clerk, case=case, checklist=checklist)
+    checklist = None if online else {m.pk: True for m in ops.materials(case)}
+    case = ops.case_accept(actor=clerk, case=case, checklist=checklist)
     while True:
-        step = (
-            Step.objects.filter(case__parent=case, status=StepStatus.ACTIVE)
-            .select_related("case", "department")
-            .order_by("due", "case__number", "order")
-            .first()
-        )
+        step = ops.next_bundle_step(case)
         if step is None:
             break
         if step.due is None or step.limit == 0:
@@ -869,44 +861,38 @@ def _bundle_life(env: _Env, rng: random.Random, day: date) -> Script:
             t = max(t, _before_due(cal, rng, t, step.due))
         yield t
         child = step.case
-        last = (
-            not child.steps.exclude(pk=step.pk)
-            .exclude(status__in=[StepStatus.PASSED, StepStatus.CANCELLED])
-            .exists()
-        )
-        outputs = {k: _output(k, rng) for k in services.output_keys_of(child)} if last else None
+        last = ops.is_last_open_step(step)
+        outputs = {k: _output(k, rng) for k in ops.output_keys_of(child)} if last else None
         if step.kind == StepKind.DECISION:
             head = cast.heads[step.department_id]
-            services.step_decide(actor=head, step=step, approve=True, outputs=outputs)
+            ops.step_decide(actor=head, step=step, approve=True, outputs=outputs)
         else:
             actor = clerk if step.role == Role.WINDOW_CLERK else cast.approvers[step.department_id]
-            services.step_pass(
+            ops.step_pass(
                 actor=actor, step=step, opinion="经审查，符合规定，同意。", outputs=outputs
             )
-    case.refresh_from_db()
+    case = ops.refresh(case)
     if case.status != CaseStatus.COMPLETED:
         return
     method = "electronic" if online else rng.choice(("window", "electronic"))
     if method == "window":
-        services.case_ready_for_pickup(actor=clerk, case=case)
+        ops.case_ready_for_pickup(actor=clerk, case=case)
         t = _later(cal, rng, t, rng.uniform(0, 3))
     else:
         t = _at_work(cal, rng, t + timedelta(minutes=rng.randint(5, 120)))
     yield t
-    services.case_deliver(actor=clerk, case=case, method=method)
+    ops.case_deliver(actor=clerk, case=case, method=method)
 
 
-def _sweeps(config: Config) -> Script:
+def _sweeps(config: Config, ops: ServiceOps) -> Script:
     """The card sweep, once every morning before the halls open (the periodic task runs it more
     often; a daily sweep still emits each yellow and red card once, on the day it turned)."""
-    from tongban.supervision.services import card_sweep
-
     d = config.start
     while d <= config.end:
         for hour in (8.0,):
             at = _at(d, hour)
             yield at
-            card_sweep(at=at)
+            ops.card_sweep(at=at)
         d += timedelta(days=1)
 
 
@@ -930,12 +916,17 @@ def generate(config: Config) -> Summary:
     with simulated_clock(first) as clock, _quiet() if config.fast else _nothing():
         cast = _cast(config)
         cal = calendar_for(cast.hall.region)
-        env = _Env(cast=cast, cal=cal, summary=summary)
+        env = _Env(
+            cast=cast,
+            cal=cal,
+            summary=summary,
+            ops=MemoryOps() if config.fast else ServiceOps(),
+        )
         items = {v.pk: v.item_id for v in cast.items}
         summary.outliers = {kind: items[pk] for pk, kind in cast.outliers.items()}
         days = _arrivals(config, cal)
         queue: list[tuple[datetime, int, Script]] = []
-        scripts: list[Script] = [_sweeps(config)]
+        scripts: list[Script] = [_sweeps(config, env.ops)]
         scripts += [_life(env, i, d, config.seed) for i, d in enumerate(days)]
         for order, script in enumerate(scripts):
             _push(queue, script, order, end_moment)

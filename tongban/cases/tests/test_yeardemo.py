@@ -72,7 +72,30 @@ def _snapshot(database: Path) -> dict[str, list[tuple[Any, ...]]]:
             " WHERE subject_type NOT LIKE 'org.%' AND subject_type NOT LIKE 'catalog.%'"
             " ORDER BY subject_type, subject_id, seq"
         ).fetchall()
-    return {"cases": [(kept, *row) for row in cases], "steps": steps, "events": events}
+        others = {name: db.execute(sql).fetchall() for name, sql in _OTHER_ROWS.items()}
+    return {"cases": [(kept, *row) for row in cases], "steps": steps, "events": events, **others}
+
+
+# The other rows a case's life writes, each table with the case's number in place of its id.
+_OTHER_ROWS = {
+    "materials": "SELECT c.number, m.requirement_id, m.material_type, m.name, m.required,"
+    " m.tolerable, m.status, m.problem, m.owed_by, m.checked,"
+    " (SELECT count(*) FROM cases_casematerial_uploads u WHERE u.casematerial_id = m.id)"
+    " FROM cases_casematerial m JOIN cases_case c ON c.id = m.case_id ORDER BY c.number, m.id",
+    # A file's key and stored name are random; what it is, whose and when are not.
+    "uploads": "SELECT c.number, u.original_name, u.content_type, u.size, u.sha256,"
+    " u.uploaded_by_id, u.uploaded_at FROM cases_upload u JOIN cases_case c ON c.id = u.case_id"
+    " ORDER BY c.number, u.uploaded_at, u.original_name",
+    "supplements": "SELECT c.number, r.sequence, r.items, r.requested_by_id, r.requested_at,"
+    " r.answered_at FROM cases_supplementrequest r JOIN cases_case c ON c.id = r.case_id"
+    " ORDER BY c.number, r.sequence",
+    "suspensions": "SELECT c.number, s.kind, s.reason, s.expected_days, s.started_at,"
+    " s.started_by_id, s.ended_at, s.ended_by_id FROM cases_suspension s"
+    " JOIN cases_case c ON c.id = s.case_id ORDER BY c.number, s.id",
+    "counters": "SELECT region_code, day, last FROM cases_casenumbercounter ORDER BY 1, 2",
+    "evaluations": "SELECT * FROM reviews_evaluation ORDER BY id",
+    "cards": "SELECT * FROM supervision_cardalert ORDER BY id",
+}
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +132,9 @@ def test_fast_path_writes_what_the_plain_services_write(three_runs: dict[str, An
     assert fast["cases"] == plain["cases"]
     assert fast["steps"] == plain["steps"]
     assert fast["events"] == plain["events"]
+    for table in _OTHER_ROWS:
+        assert fast[table] == plain[table], table
+    assert fast["materials"] and fast["uploads"] and fast["evaluations"] and fast["cards"]
     kinds = {row[3] for row in fast["events"]}
     assert {"case.created", "case.accepted", "case.step_passed", "case.delivered"} <= kinds
     assert "review.submitted" in kinds

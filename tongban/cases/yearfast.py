@@ -1,0 +1,1238 @@
+"""The demo year's two ways of writing a case: through the services, or from rows held in memory.
+
+`tongban demo` moves each demo case through its life with one set of calls (`ops.case_create`,
+`ops.step_pass` …) and reads the case back with another (`ops.active_steps` …). `ServiceOps` sends
+every call to tongban.cases.services and reads from the database: the reference. `MemoryOps`
+writes the same rows for the calls a demo case makes most (application, supplement notices,
+acceptance, steps, special procedures, delivery) from the case, materials and steps it holds in
+memory, with statements built once (tongban.core.rows): no lock, no permission check and no read
+back, which a demo run can skip because nobody else writes its cases. Any other call (容缺,
+告知承诺, withdrawal, 一件事 …) goes to the services, and that case is read from the database
+from then on. The two must write the same rows: tongban/cases/tests/test_yeardemo.py compares
+a year written each way, every case, material, step, file record and event, hashes included.
+
+A new service behaviour must be mirrored here, or the comparison fails.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from django.db import connection
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tongban.catalog.formschema import FieldSpec, validate_submission
+from tongban.catalog.models import Bundle, ItemVersion, MaterialSource, Necessity
+from tongban.catalog.selectors import bundle_merged_form, bundle_merged_materials
+from tongban.core.eventlog import normalise_payload
+from tongban.core.rows import insert_new, update_existing
+from tongban.core.services import _actor_label, _chained
+from tongban.org.models import Applicant, Hall, Role
+
+from . import clocks, services
+from .models import (
+    Case,
+    CaseMaterial,
+    Channel,
+    Decision,
+    MaterialStatus,
+    Step,
+    StepKind,
+    SupplementRequest,
+    Suspension,
+    Upload,
+)
+from .uploads import sniff_upload
+from .workflow import FINAL_STATUSES, CaseStatus, StepStatus, can_move
+
+
+class ServiceOps:
+    """Every call through the services; every read from the database."""
+
+    def __init__(self) -> None:
+        self.plain: set[int] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(services, name)
+
+    def evaluation_by_applicant(
+        self, *, actor: Any, case: Case, occasion: str, level: str, **others: Any
+    ) -> Any:
+        from tongban.reviews import services as reviews
+
+        return reviews.evaluation_by_applicant(
+            actor=actor, case=case, occasion=occasion, level=level, **others
+        )
+
+    def card_sweep(self, *, at: datetime) -> None:
+        from tongban.supervision.services import card_sweep
+
+        card_sweep(at=at)
+
+    def refresh(self, case: Case) -> Case:
+        case.refresh_from_db()
+        return case
+
+    def materials(self, case: Case) -> list[CaseMaterial]:
+        return list(case.materials.order_by("id"))
+
+    def active_steps(self, case: Case) -> list[Step]:
+        return list(
+            case.steps.filter(status=StepStatus.ACTIVE)
+            .select_related("department")
+            .order_by("order")
+        )
+
+    def refresh_step(self, step: Step) -> Step:
+        step.refresh_from_db()
+        return step
+
+    def bundle_form(self, bundle: Bundle) -> list[FieldSpec]:
+        return bundle_merged_form(bundle=bundle)
+
+    def next_bundle_step(self, parent: Case) -> Step | None:
+        """The active step of a bundle's items that is due first."""
+        return (
+            Step.objects.filter(case__parent=parent, status=StepStatus.ACTIVE)
+            .select_related("case", "department")
+            .order_by("due", "case__number", "order")
+            .first()
+        )
+
+    def is_last_open_step(self, step: Step) -> bool:
+        return not (
+            Step.objects.filter(case_id=step.case_id)
+            .exclude(pk=step.pk)
+            .exclude(status__in=[StepStatus.PASSED, StepStatus.CANCELLED])
+            .exists()
+        )
+
+    def output_keys_of(self, child: Case) -> list[str]:
+        return services.output_keys_of(child)
+
+
+class _Held:
+    """What MemoryOps knows of one case: the rows as the database has them now."""
+
+    def __init__(self, case: Case, materials: list[CaseMaterial]) -> None:
+        self.case = case
+        self.materials = materials
+        self.files: dict[int, list[Any]] = {}  # material → its uploads' keys
+        self.steps: list[Step] = []
+        self.children: list[_Held] = []  # a bundle's items, by id
+        self.bundle: _BundleParts | None = None
+        self.supplements: list[SupplementRequest] = []
+        self.suspension: Suspension | None = None
+
+    def parts(self) -> _BundleParts:
+        assert self.bundle is not None
+        return self.bundle
+
+
+class _BundleParts:
+    """What the services read of a published bundle each time they touch one of its cases."""
+
+    def __init__(self, bundle: Bundle) -> None:
+        self.members = services._target_of(None, bundle).members
+        self.form = bundle_merged_form(bundle=bundle)
+        self.materials = bundle_merged_materials(bundle=bundle)
+        self.keys = {v.pk: {f.key for f in v.form_fields.all()} for _m, v in self.members}
+        self.depends = {m.pk: [d.pk for d in m.depends_on.all()] for m, _v in self.members}
+        self.mappings = {
+            m.pk: list(bundle.field_mappings.filter(source=m)) for m, _v in self.members
+        }
+
+    def child_form(self, data: Mapping[str, Any], version: ItemVersion) -> dict[str, Any]:
+        keys = self.keys[version.pk]
+        return {key: value for key, value in data.items() if key in keys}
+
+    def outputs_of(self, member_id: int) -> list[str]:
+        return sorted({m.source_key for m in self.mappings[member_id]})
+
+
+_SINCE = (
+    "SELECT subject_id, seq, hash FROM core_event WHERE subject_type = %s AND id > %s ORDER BY id"
+)
+_HEAD = (
+    "SELECT seq, hash FROM core_event WHERE subject_type = %s AND subject_id = %s "
+    "ORDER BY seq DESC LIMIT 1"
+)
+
+
+class MemoryOps(ServiceOps):
+    """The frequent calls written from memory; the rest through the services (see the module)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: dict[int, _Held] = {}
+        self.heads: dict[int, tuple[int, str]] = {}  # held case → (seq, hash) of its last event
+        self.bundles: dict[int, _BundleParts] = {}
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    def _mine(self, case: Case) -> _Held | None:
+        return None if case.pk in self.plain else self.held.get(case.pk)
+
+    def refresh(self, case: Case) -> Case:
+        return case if self._mine(case) else super().refresh(case)
+
+    def materials(self, case: Case) -> list[CaseMaterial]:
+        held = self._mine(case)
+        return list(held.materials) if held else super().materials(case)
+
+    def active_steps(self, case: Case) -> list[Step]:
+        held = self._mine(case)
+        if held is None:
+            return super().active_steps(case)
+        return [s for s in held.steps if s.status == StepStatus.ACTIVE]
+
+    def refresh_step(self, step: Step) -> Step:
+        return (
+            step
+            if step.case_id in self.held and step.case_id not in self.plain
+            else (super().refresh_step(step))
+        )
+
+    def _parts(self, bundle: Bundle) -> _BundleParts:
+        parts = self.bundles.get(bundle.pk)
+        if parts is None:
+            parts = self.bundles[bundle.pk] = _BundleParts(bundle)
+        return parts
+
+    def bundle_form(self, bundle: Bundle) -> list[FieldSpec]:
+        return self._parts(bundle).form
+
+    def next_bundle_step(self, parent: Case) -> Step | None:
+        held = self._mine(parent)
+        if held is None:
+            return super().next_bundle_step(parent)
+        active = [s for c in held.children for s in c.steps if s.status == StepStatus.ACTIVE]
+        if any(s.due is None for s in active):
+            return super().next_bundle_step(parent)
+        active.sort(key=lambda s: (s.due, s.case.number, s.order))
+        return active[0] if active else None
+
+    def is_last_open_step(self, step: Step) -> bool:
+        held = self._mine(step.case)
+        if held is None:
+            return super().is_last_open_step(step)
+        return not any(
+            s.status not in (StepStatus.PASSED, StepStatus.CANCELLED)
+            for s in held.steps
+            if s.pk != step.pk
+        )
+
+    def output_keys_of(self, child: Case) -> list[str]:
+        held = self._mine(child)
+        if held is None or child.parent_id is None:
+            return super().output_keys_of(child)
+        assert child.bundle_member_id is not None
+        return self.held[child.parent_id].parts().outputs_of(child.bundle_member_id)
+
+    def _give_up(self, case: Case) -> None:
+        """From now on this case (with its whole bundle) is the services' and the database's."""
+        if case.parent_id is not None and case.parent_id in self.held:
+            self._give_up(self.held[case.parent_id].case)
+            return
+        self.plain.add(case.pk)
+        held = self.held.get(case.pk)
+        if held is not None:
+            self.plain.update(child.case.pk for child in held.children)
+        self._let_go(case)
+
+    def _let_go(self, case: Case) -> None:
+        held = self.held.pop(case.pk, None)
+        self.heads.pop(case.pk, None)
+        for child in held.children if held else []:
+            self._let_go(child.case)
+
+    # --- the event log and the case's state -----------------------------------------------------
+
+    def _event(
+        self, case: Case, kind: str, actor: Any, payload: dict[str, Any] | None = None
+    ) -> None:
+        """tongban.cases.services._event: the case's number and status with every payload."""
+        body = {"number": case.number, "status": case.status, **(payload or {})}
+        self._append(case, f"case.{kind}", actor, body)
+
+    def _append(self, case: Case, kind: str, actor: Any, payload: dict[str, Any]) -> None:
+        """tongban.core.services.event_append on the case's chain. The chain's last link is read
+        from the database unless this writer holds the case and wrote that link itself."""
+        subject_id = str(case.pk)
+        last = self.heads.get(case.pk)
+        if last is None:
+            with connection.cursor() as cursor:
+                cursor.execute(_HEAD, ["cases.case", subject_id])
+                last = cursor.fetchone()
+        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, "")
+        (event,) = insert_new(
+            [
+                _chained(
+                    "cases.case",
+                    subject_id,
+                    seq,
+                    kind,
+                    actor.pk if actor is not None else None,
+                    _actor_label(actor),
+                    timezone.now(),
+                    normalise_payload(payload),
+                    prev_hash,
+                )
+            ]
+        )
+        if case.pk in self.held:
+            self.heads[case.pk] = (event.seq, event.hash)
+
+    def card_sweep(self, *, at: datetime) -> None:
+        """The services' sweep; the card events it adds to held cases' chains are their new
+        last links."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT max(id) FROM core_event")
+            (mark,) = cursor.fetchone()
+            super().card_sweep(at=at)
+            cursor.execute(_SINCE, ["cases.case", mark or 0])
+            for subject_id, seq, hash_ in cursor.fetchall():
+                if int(subject_id) in self.heads:
+                    self.heads[int(subject_id)] = (seq, hash_)
+
+    def _move(
+        self,
+        case: Case,
+        target: str,
+        *,
+        actor: Any,
+        kind: str,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        if not can_move(case.status, target):
+            raise services._state_error(case, kind)
+        before = case.status
+        case.status = target
+        if target in FINAL_STATUSES and case.closed_at is None:
+            case.closed_at = timezone.now()
+        _save(case)
+        self._event(case, kind, actor, {"from": before, "to": target, **(payload or {})})
+
+    # --- application -----------------------------------------------------------------------------
+
+    def case_create(
+        self,
+        *,
+        actor: Any,
+        applicant: Applicant,
+        channel: str,
+        version: ItemVersion | None = None,
+        form_data: Mapping[str, Any] | None = None,
+        hall: Hall | None = None,
+        submit: bool = True,
+        **others: Any,
+    ) -> Case:
+        bundle = others.pop("bundle", None)
+        if (version is None) == (bundle is None) or others:
+            return services.case_create(
+                actor=actor,
+                applicant=applicant,
+                channel=channel,
+                version=version,
+                bundle=bundle,
+                form_data=form_data,
+                hall=hall,
+                submit=submit,
+                **others,
+            )
+        if bundle is not None:
+            return self._bundle_create(
+                actor=actor,
+                applicant=applicant,
+                channel=channel,
+                bundle=bundle,
+                data=dict(form_data or {}),
+                hall=hall,
+                submit=submit,
+            )
+        assert version is not None
+        data = dict(form_data or {})
+        if submit:
+            data = services._validated_new_application(
+                version, data, online=channel == Channel.ONLINE
+            )
+        now = timezone.now()
+        region = version.item.region
+        number = services.case_number_next(region_code=region.code, day=timezone.localdate(now))
+        case = Case(
+            number=number,
+            query_code=services._query_code(),
+            version=version,
+            bundle=None,
+            title=version.name,
+            region=region,
+            department=version.item.department,
+            hall=hall,
+            applicant=applicant,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            channel=channel,
+            status=CaseStatus.DRAFT,
+            form_data=data,
+            created_at=now,
+            promised_limit=version.promised_limit,
+            legal_limit=version.legal_limit,
+            limit_unit=version.limit_unit,
+        )
+        if channel == Channel.WINDOW:
+            case.visits = 1
+        if submit:
+            case.status = CaseStatus.SUBMITTED
+            case.submitted_at = now
+            if channel == Channel.ONLINE:
+                case.prereview_due = services._prereview_due(case, now)
+        _insert([case])
+        self._hold(case, _insert(services._materials_for(case, version)))
+        created = {"channel": channel, "item": case.title, "hall": hall.name if hall else ""}
+        if submit:
+            # event_chain_start: both events at the same instant, the case's status in each.
+            self._event(case, "created", actor, created)
+            self._event(case, "submitted", actor, {"from": CaseStatus.DRAFT, "to": case.status})
+        else:
+            self._event(case, "created", actor, created)
+        return case
+
+    def _bundle_create(
+        self,
+        *,
+        actor: Any,
+        applicant: Applicant,
+        channel: str,
+        bundle: Bundle,
+        data: dict[str, Any],
+        hall: Hall | None,
+        submit: bool,
+    ) -> Case:
+        parts = self._parts(bundle)
+        now = timezone.now()
+        region = bundle.region
+        number = services.case_number_next(region_code=region.code, day=timezone.localdate(now))
+        case = Case(
+            number=number,
+            query_code=services._query_code(),
+            version=None,
+            bundle=bundle,
+            title=bundle.name,
+            region=region,
+            department=None,
+            hall=hall,
+            applicant=applicant,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            channel=channel,
+            status=CaseStatus.DRAFT,
+            form_data=data,
+            created_at=now,
+            promised_limit=bundle.promised_limit,
+            limit_unit=bundle.limit_unit,
+        )
+        if channel == Channel.WINDOW:
+            case.visits = 1
+        _insert([case])
+        materials = [
+            CaseMaterial(
+                case=case,
+                requirement=merged.requirements[0],
+                material_type=merged.material_type,
+                name=merged.name,
+                required=merged.necessity == Necessity.REQUIRED,
+                tolerable=all(r.tolerable for r in merged.requirements),
+                status=MaterialStatus.WAIVED
+                if merged.requirements[0].source == MaterialSource.CERTIFICATE
+                else MaterialStatus.PENDING,
+            )
+            for merged in parts.materials
+        ]
+        held = self._hold(case, _insert(materials))
+        held.bundle = parts
+        for index, (member, member_version) in enumerate(parts.members, start=1):
+            child = Case(
+                number=f"{number}-{index:02d}",
+                query_code=case.query_code,
+                parent=case,
+                bundle_member=member,
+                version=member_version,
+                title=member_version.name,
+                region=member_version.item.region,
+                department=member_version.item.department,
+                hall=hall,
+                applicant=applicant,
+                created_by=case.created_by,
+                channel=channel,
+                status=CaseStatus.DRAFT,
+                form_data=parts.child_form(data, member_version),
+                created_at=now,
+                promised_limit=member_version.promised_limit,
+                legal_limit=member_version.legal_limit,
+                limit_unit=member_version.limit_unit,
+            )
+            _insert([child])
+            held.children.append(
+                self._hold(child, _insert(services._materials_for(child, member_version)))
+            )
+        self._event(
+            case,
+            "created",
+            actor,
+            {"channel": channel, "item": case.title, "hall": hall.name if hall else ""},
+        )
+        if submit:
+            self._bundle_submit(held, actor=actor, now=now)
+        return case
+
+    def _hold(self, case: Case, materials: list[CaseMaterial]) -> _Held:
+        held = self.held[case.pk] = _Held(case, materials)
+        self.heads[case.pk] = (0, "")  # a new chain
+        return held
+
+    def _share_parent_uploads(self, parent: _Held, child: _Held) -> None:
+        by_type: dict[str, list[Any]] = {}
+        for material in parent.materials:
+            by_type.setdefault(material.material_type, []).extend(parent.files.get(material.pk, []))
+        states = {m.material_type: (m.status, m.owed_by) for m in parent.materials}
+        through = CaseMaterial.uploads.through
+        for material in child.materials:
+            have = child.files.setdefault(material.pk, [])
+            new = [
+                u for u in dict.fromkeys(by_type.get(material.material_type, [])) if u not in have
+            ]
+            if new:
+                insert_new([through(casematerial_id=material.pk, upload_id=u) for u in new])
+                have.extend(new)
+            shared = states.get(material.material_type)
+            if shared and material.status != MaterialStatus.WAIVED and shared[0] != material.status:
+                material.status, material.owed_by = shared
+                _save(material)
+
+    def _bundle_submit(self, held: _Held, *, actor: Any, now: datetime) -> None:
+        case = held.case
+        cleaned = validate_submission(held.parts().form, case.form_data)
+        case.form_data = cleaned
+        case.submitted_at = now
+        if case.channel == Channel.ONLINE:
+            case.prereview_due = services._prereview_due(case, now)
+        self._move(case, CaseStatus.SUBMITTED, actor=actor, kind="submitted")
+        for child_held in held.children:
+            child = child_held.case
+            assert child.version is not None
+            child.form_data = {**child.form_data, **held.parts().child_form(cleaned, child.version)}
+            child.submitted_at = now
+            child.prereview_due = case.prereview_due
+            self._share_parent_uploads(held, child_held)
+            self._move(child, CaseStatus.SUBMITTED, actor=actor, kind="submitted")
+
+    def upload_add(
+        self, *, actor: Any, case: Case, material: CaseMaterial, name: str, content: bytes
+    ) -> Upload | None:
+        held = self._mine(case)
+        if held is None:
+            return services.upload_add(
+                actor=actor, case=case, material=material, name=name, content=content
+            )
+        sniffed = sniff_upload(name=name, content=content)
+        upload = Upload(
+            case=case,
+            original_name=name[:200],
+            content_type=sniffed.content_type,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        upload.file.save(f"upload{sniffed.extension}", _content(content), save=False)
+        insert_new([upload])
+        through = CaseMaterial.uploads.through
+        insert_new([through(casematerial_id=material.pk, upload_id=upload.pk)])
+        held.files.setdefault(material.pk, []).append(upload.pk)
+        if material.status in (
+            MaterialStatus.PENDING,
+            MaterialStatus.MISSING,
+            MaterialStatus.DEFECTIVE,
+        ):
+            material.status = MaterialStatus.PENDING
+            _save(material)
+        self._event(
+            case,
+            "material_uploaded",
+            actor,
+            {"material": material.name, "sha256": upload.sha256, "size": upload.size},
+        )
+        return upload
+
+    def _cleaned_form(self, case: Case) -> dict[str, Any]:
+        # The demo uploads a file for every material it owes before it submits, so the services'
+        # check of the files always passes; the form is checked as they check it.
+        assert case.version is not None
+        return validate_submission(services.version_specs(case.version), case.form_data)
+
+    def case_submit(self, *, actor: Any, case: Case) -> Case:
+        held = self._mine(case)
+        if held is None or case.parent_id is not None:
+            return services.case_submit(actor=actor, case=case)
+        now = timezone.now()
+        if held.bundle is not None:
+            self._bundle_submit(held, actor=actor, now=now)
+            return case
+        case.form_data = self._cleaned_form(case)
+        case.submitted_at = now
+        if case.channel == Channel.ONLINE:
+            case.prereview_due = services._prereview_due(case, now)
+        self._move(case, CaseStatus.SUBMITTED, actor=actor, kind="submitted")
+        return case
+
+    # --- the one answer --------------------------------------------------------------------------
+
+    def case_refuse(self, *, actor: Any, case: Case, reason: str, basis: str) -> Case:
+        if self._mine(case) is None:
+            return services.case_refuse(actor=actor, case=case, reason=reason, basis=basis)
+        case.decision_reason = reason.strip()
+        case.refusal_basis = basis.strip()
+        self._move(
+            case,
+            CaseStatus.REFUSED,
+            actor=actor,
+            kind="refused",
+            payload={"reason": case.decision_reason, "basis": case.refusal_basis},
+        )
+        return case
+
+    def case_request_supplement(
+        self, *, actor: Any, case: Case, items: Sequence[Mapping[str, str]]
+    ) -> SupplementRequest | None:
+        held = self._mine(case)
+        if held is None:
+            return services.case_request_supplement(actor=actor, case=case, items=items)
+        cleaned_items = [
+            {
+                "kind": item.get("kind", "material"),
+                "key": str(item.get("key", "")),
+                "name": str(item.get("name", "")),
+                "problem": str(item.get("problem", "")).strip(),
+            }
+            for item in items
+        ]
+        case.supplement_count += 1
+        request = SupplementRequest(
+            case=case, sequence=case.supplement_count, items=cleaned_items, requested_by=actor
+        )
+        _insert([request])
+        held.supplements.append(request)
+        by_key = {str(m.pk): m for m in held.materials}
+        by_key.update({m.material_type: m for m in held.materials})
+        for item in cleaned_items:
+            material = by_key.get(item["key"]) if item["kind"] == "material" else None
+            if material is not None:
+                material.status = (
+                    MaterialStatus.DEFECTIVE
+                    if held.files.get(material.pk)
+                    else MaterialStatus.MISSING
+                )
+                material.problem = item["problem"][:300]
+                _save(material)
+        case.prereview_due = None
+        self._move(
+            case,
+            CaseStatus.SUPPLEMENT,
+            actor=actor,
+            kind="supplement_requested",
+            payload={"sequence": request.sequence, "items": cleaned_items},
+        )
+        if request.breaches_one_time_notice:
+            self._event(case, "one_time_notice_breached", actor, {"sequence": request.sequence})
+        return request
+
+    def case_supplement_submit(self, *, actor: Any, case: Case) -> Case:
+        held = self._mine(case)
+        if held is None:
+            return services.case_supplement_submit(actor=actor, case=case)
+        at_window = getattr(actor, "kind", None) == "staff"
+        now = timezone.now()
+        if held.supplements:
+            request = held.supplements[-1]
+            request.answered_at = now
+            _save(request)
+        if at_window:
+            case.visits += 1
+        online = case.channel == Channel.ONLINE and not at_window
+        case.form_data = self._cleaned_form(case)
+        if online:
+            case.prereview_due = services._prereview_due(case, now)
+        for material in held.materials:
+            if material.status in (MaterialStatus.MISSING, MaterialStatus.DEFECTIVE):
+                material.status = MaterialStatus.PENDING
+                _save(material)
+        self._move(
+            case,
+            CaseStatus.SUBMITTED,
+            actor=actor,
+            kind="supplemented",
+            payload={"visit": at_window},
+        )
+        return case
+
+    def case_accept(
+        self,
+        *,
+        actor: Any,
+        case: Case,
+        tolerated: Sequence[CaseMaterial] = (),
+        owed_by: date | None = None,
+        commitment: bool = False,
+        commitment_text: str = "",
+        checklist: Mapping[int, bool] | None = None,
+    ) -> Case:
+        held = self._mine(case)
+        if held is None or tolerated or commitment:
+            self._give_up(case)
+            return services.case_accept(
+                actor=actor,
+                case=case,
+                tolerated=tolerated,
+                owed_by=owed_by,
+                commitment=commitment,
+                commitment_text=commitment_text,
+                checklist=checklist,
+            )
+        for material in held.materials:
+            if (
+                checklist
+                and checklist.get(material.pk)
+                and material.status != MaterialStatus.WAIVED
+            ):
+                material.status = MaterialStatus.PROVIDED
+                material.checked = True
+                _save(material)
+        now = timezone.now()
+        case.accepted_at = now
+        case.clock = [clocks.start(now)]
+        services._recompute_case_dues(case, services._calendar(case))
+        self._move(
+            case,
+            CaseStatus.ACCEPTED,
+            actor=actor,
+            kind="accepted",
+            payload={
+                "tolerated": [],
+                "owed_by": None,
+                "commitment": False,
+                "promised_due": services._iso(case.promised_due),
+                "legal_due": services._iso(case.legal_due),
+            },
+        )
+        if held.bundle is not None:
+            for child in held.children:
+                child.case.accepted_at = now
+                self._share_parent_uploads(held, child)
+                assert child.case.bundle_member_id is not None
+                if held.bundle.depends[child.case.bundle_member_id]:
+                    self._move(child.case, CaseStatus.WAITING, actor=actor, kind="waiting")
+                else:
+                    self._start_child(child, actor=actor, now=now)
+        else:
+            self._instantiate_steps(held, actor=actor, now=now)
+        return case
+
+    def _start_child(self, held: _Held, *, actor: Any, now: datetime) -> None:
+        child = held.case
+        child.accepted_at = child.accepted_at or now
+        child.clock = [clocks.start(now)]
+        services._recompute_case_dues(child, services._calendar(child))
+        self._move(
+            child,
+            CaseStatus.ACCEPTED,
+            actor=actor,
+            kind="accepted",
+            payload={
+                "promised_due": services._iso(child.promised_due),
+                "legal_due": services._iso(child.legal_due),
+            },
+        )
+        self._instantiate_steps(held, actor=actor, now=now)
+
+    def _child_concluded(self, held: _Held, *, actor: Any, now: datetime) -> None:
+        """tongban.cases.services._bundle_child_concluded."""
+        child = held.case
+        assert child.parent_id is not None and child.bundle_member_id is not None
+        parent_held = self.held[child.parent_id]
+        parent, parts = parent_held.case, parent_held.parts()
+        siblings = parent_held.children
+        by_member = {s.case.bundle_member_id: s for s in siblings}
+        for mapping in parts.mappings[child.bundle_member_id]:
+            target = by_member.get(mapping.target_id)
+            value = child.outputs.get(mapping.source_key, child.form_data.get(mapping.source_key))
+            if target is None or value in (None, ""):
+                continue
+            target.case.form_data = {**target.case.form_data, mapping.target_key: value}
+            _save(target.case)
+            self._event(
+                target.case,
+                "input_filled",
+                actor,
+                {"key": mapping.target_key, "value": value, "from": child.number},
+            )
+        ended = (
+            CaseStatus.DENIED,
+            CaseStatus.TERMINATED,
+            CaseStatus.WITHDRAWN,
+            CaseStatus.REFUSED,
+            CaseStatus.REVOKED,
+        )
+        for sibling in siblings:
+            if sibling.case.status != CaseStatus.WAITING:
+                continue
+            assert sibling.case.bundle_member_id is not None
+            prerequisites = [
+                by_member[m].case
+                for m in parts.depends[sibling.case.bundle_member_id]
+                if m in by_member
+            ]
+            if any(p.status in ended for p in prerequisites):
+                sibling.case.close_reason = _("前置事项未获准予，本事项无法办理。")
+                self._move(
+                    sibling.case,
+                    CaseStatus.TERMINATED,
+                    actor=actor,
+                    kind="terminated",
+                    payload={"reason": sibling.case.close_reason},
+                )
+            elif all(p.decision == Decision.APPROVED for p in prerequisites):
+                self._start_child(sibling, actor=actor, now=now)
+        running = (
+            CaseStatus.SUBMITTED,
+            CaseStatus.WAITING,
+            CaseStatus.ACCEPTED,
+            CaseStatus.SUSPENDED,
+        )
+        if all(s.case.status not in running for s in siblings):
+            approved = all(s.case.decision == Decision.APPROVED for s in siblings)
+            if parent.status == CaseStatus.ACCEPTED:
+                parent.outputs = {k: v for s in siblings for k, v in s.case.outputs.items()}
+                self._conclude(parent_held, actor=actor, approved=approved, now=now)
+
+    # --- steps -----------------------------------------------------------------------------------
+
+    def _instantiate_steps(self, held: _Held, *, actor: Any, now: datetime) -> None:
+        case = held.case
+        assert case.version is not None
+        rows: list[Step] = []
+        stage = 0
+        previous_group: int | None = None
+        for definition in _definitions(case.version):
+            group = definition.parallel_group
+            if group is None or group != previous_group:
+                stage += 1
+            previous_group = group
+            rows.append(
+                Step(
+                    case=case,
+                    definition=definition,
+                    order=definition.order,
+                    stage=stage,
+                    name=definition.name,
+                    department=definition.department or case.version.item.department,
+                    role=definition.role,
+                    kind=StepKind.DECISION
+                    if definition.role == Role.DEPARTMENT_HEAD
+                    else StepKind.REVIEW,
+                    limit=definition.limit,
+                )
+            )
+        held.steps = _insert(rows)
+        held.steps.sort(key=lambda s: s.order)
+        for step in held.steps:
+            if step.role != Role.WINDOW_CLERK or step.stage != 1:
+                break
+            step.status = StepStatus.PASSED
+            step.started_at = step.finished_at = now
+            step.clock = [clocks.start(now), clocks.stop(now)]
+            step.handled_by = actor if getattr(actor, "kind", None) == "staff" else None
+            step.opinion = _("已受理")
+            services._recompute_step_due(step, services._calendar(step.case))
+            _save(step)
+        self._advance(held, actor=actor, now=now)
+
+    def _advance(self, held: _Held, *, actor: Any, now: datetime) -> None:
+        steps = held.steps
+        if any(s.status == StepStatus.ACTIVE for s in steps):
+            return
+        remaining = [
+            s for s in steps if s.status != StepStatus.PASSED and s.status != StepStatus.CANCELLED
+        ]
+        if not remaining:
+            self._conclude(held, actor=actor, approved=True, now=now)
+            return
+        stage = min(s.stage for s in remaining)
+        started = []
+        for step in steps:
+            if step.stage == stage and step.status != StepStatus.CANCELLED:
+                step.status = StepStatus.ACTIVE
+                step.started_at = now
+                step.finished_at = None
+                step.handled_by = None
+                step.opinion = ""
+                step.denial_proposed = False
+                step.clock = [clocks.start(now)]
+                services._recompute_step_due(step, services._calendar(step.case))
+                _save(step)
+                started.append(step)
+        self._event(
+            held.case,
+            "steps_started",
+            actor,
+            {
+                "steps": [
+                    {"name": s.name, "department": s.department.name, "due": services._iso(s.due)}
+                    for s in started
+                ]
+            },
+        )
+
+    def _finish(self, step: Step, *, actor: Any, opinion: str, now: datetime) -> None:
+        step.status = StepStatus.PASSED
+        step.finished_at = now
+        step.handled_by = actor
+        step.opinion = opinion
+        if clocks.is_running(step.clock):
+            step.clock = [*step.clock, clocks.stop(now)]
+        services._recompute_step_due(step, services._calendar(step.case))
+        _save(step)
+
+    def _record_results(self, case: Case, outputs: Mapping[str, Any] | None) -> None:
+        if outputs:
+            case.outputs = {
+                **case.outputs,
+                **{k: str(v).strip() for k, v in outputs.items() if str(v).strip()},
+            }
+            _save(case)
+
+    def step_pass(
+        self,
+        *,
+        actor: Any,
+        step: Step,
+        opinion: str,
+        outputs: Mapping[str, Any] | None = None,
+        **others: Any,
+    ) -> Step:
+        held = None if others else self._mine(step.case)
+        if held is None:
+            return services.step_pass(
+                actor=actor, step=step, opinion=opinion, outputs=outputs, **others
+            )
+        now = timezone.now()
+        self._record_results(held.case, outputs)
+        self._finish(step, actor=actor, opinion=opinion.strip(), now=now)
+        self._event(
+            held.case,
+            "step_passed",
+            actor,
+            {"step": step.name, "department": step.department.name, "opinion": step.opinion},
+        )
+        self._advance(held, actor=actor, now=now)
+        return step
+
+    def step_decide(
+        self,
+        *,
+        actor: Any,
+        step: Step,
+        approve: bool,
+        reason: str = "",
+        basis: str = "",
+        outputs: Mapping[str, Any] | None = None,
+        **others: Any,
+    ) -> Case:
+        held = None if others else self._mine(step.case)
+        if held is None:
+            return services.step_decide(
+                actor=actor,
+                step=step,
+                approve=approve,
+                reason=reason,
+                basis=basis,
+                outputs=outputs,
+                **others,
+            )
+        case = held.case
+        now = timezone.now()
+        self._record_results(case, outputs)
+        if approve:
+            case.decision = Decision.APPROVED
+            case.decided_at = now
+            case.decision_reason = reason.strip()
+            _save(case)
+            self._finish(step, actor=actor, opinion=reason.strip() or _("准予"), now=now)
+            self._event(
+                case,
+                "decided",
+                actor,
+                {"decision": "approved", "step": step.name, "outputs": case.outputs},
+            )
+            self._advance(held, actor=actor, now=now)
+        else:
+            self._finish(step, actor=actor, opinion=reason.strip(), now=now)
+            case.decision_reason = reason.strip()
+            case.refusal_basis = basis.strip()
+            self._conclude(held, actor=actor, approved=False, now=now)
+        return case
+
+    def _conclude(self, held: _Held, *, actor: Any, approved: bool, now: datetime) -> None:
+        case = held.case
+        for open_step in held.steps:
+            if open_step.status in (StepStatus.ACTIVE, StepStatus.WAITING, StepStatus.RETURNED):
+                open_step.status = StepStatus.CANCELLED
+                if clocks.is_running(open_step.clock):
+                    open_step.clock = [*open_step.clock, clocks.stop(now)]
+                services._recompute_step_due(open_step, services._calendar(case))
+                _save(open_step)
+        case.decision = Decision.APPROVED if approved else Decision.DENIED
+        case.decided_at = case.decided_at or now
+        case.completed_at = now
+        if clocks.is_running(case.clock):
+            case.clock = [*case.clock, clocks.stop(now)]
+        services._recompute_case_dues(case, services._calendar(case))
+        if approved and not case.result_name and case.version is not None:
+            case.result_name = case.version.result_name
+        if approved and not case.result_number:
+            case.result_number = case.number
+        if approved and case.parent_id is not None:
+            assert case.bundle_member_id is not None
+            parts = self.held[case.parent_id].parts()
+            if any(not case.outputs.get(k) for k in parts.outputs_of(case.bundle_member_id)):
+                raise ValueError(f"{case.number}: the outputs later items need are missing")
+        self._move(
+            case,
+            CaseStatus.COMPLETED if approved else CaseStatus.DENIED,
+            actor=actor,
+            kind="completed" if approved else "denied",
+            payload={
+                "decision": case.decision,
+                "on_time": case.promised_due is None or now <= case.promised_due,
+            },
+        )
+        if case.parent_id is not None:
+            self._child_concluded(held, actor=actor, now=now)
+
+    # --- special procedures ----------------------------------------------------------------------
+
+    def _clock_active_steps(self, held: _Held, entry: dict[str, Any]) -> list[Step]:
+        steps = [s for s in held.steps if s.status == StepStatus.ACTIVE]
+        for step in steps:
+            step.clock = [*step.clock, entry]
+            services._recompute_step_due(step, services._calendar(step.case))
+            _save(step)
+        return steps
+
+    def case_suspend(
+        self, *, actor: Any, case: Case, kind: str, reason: str, expected_days: int
+    ) -> Suspension:
+        held = self._mine(case)
+        if held is None:
+            return services.case_suspend(
+                actor=actor, case=case, kind=kind, reason=reason, expected_days=expected_days
+            )
+        now = timezone.now()
+        suspension = Suspension(
+            case=case,
+            kind=kind,
+            reason=reason.strip(),
+            expected_days=expected_days,
+            started_at=now,
+            started_by=actor,
+        )
+        _insert([suspension])
+        held.suspension = suspension
+        case.clock = [*case.clock, clocks.suspend(now, kind)]
+        services._recompute_case_dues(case, services._calendar(case))
+        self._clock_active_steps(held, clocks.suspend(now, kind))
+        self._move(
+            case,
+            CaseStatus.SUSPENDED,
+            actor=actor,
+            kind="suspended",
+            payload={
+                "procedure": kind,
+                "reason": suspension.reason,
+                "expected_days": expected_days,
+            },
+        )
+        return suspension
+
+    def case_resume(self, *, actor: Any, case: Case) -> Case:
+        held = self._mine(case)
+        if held is None or held.suspension is None:
+            return services.case_resume(actor=actor, case=case)
+        now = timezone.now()
+        suspension, held.suspension = held.suspension, None
+        suspension.ended_at = now
+        suspension.ended_by = actor
+        _save(suspension)
+        if suspension.kind == "hearing":
+            case.visits += 1
+        case.clock = [*case.clock, clocks.resume(now)]
+        services._recompute_case_dues(case, services._calendar(case))
+        moved = [
+            {"step": step.name, "due": services._iso(step.due)}
+            for step in self._clock_active_steps(held, clocks.resume(now))
+        ]
+        self._move(
+            case,
+            CaseStatus.ACCEPTED,
+            actor=actor,
+            kind="resumed",
+            payload={
+                "procedure": suspension.kind,
+                "promised_due": services._iso(case.promised_due),
+                "legal_due": services._iso(case.legal_due),
+                "steps": moved,
+                "visit": suspension.kind == "hearing",
+            },
+        )
+        return case
+
+    # --- the end ---------------------------------------------------------------------------------
+
+    def case_ready_for_pickup(self, *, actor: Any, case: Case) -> Case:
+        if self._mine(case) is None:
+            return services.case_ready_for_pickup(actor=actor, case=case)
+        self._event(case, "ready_for_pickup", actor, {"hall": case.hall.name if case.hall else ""})
+        return case
+
+    def case_deliver(self, *, actor: Any, case: Case, method: str, detail: str = "") -> Case:
+        if self._mine(case) is None or case.status != CaseStatus.COMPLETED:
+            return services.case_deliver(actor=actor, case=case, method=method, detail=detail)
+        now = timezone.now()
+        case.delivery_method = method
+        case.delivery_detail = detail.strip() or (
+            case.hall.name if case.hall and method == "window" else ""
+        )
+        case.delivered_at = now
+        if method == "window":
+            case.visits += 1
+        self._move(
+            case,
+            CaseStatus.DELIVERED,
+            actor=actor,
+            kind="delivered",
+            payload={"method": method, "detail": case.delivery_detail, "visit": method == "window"},
+        )
+        for child_held in self.held[case.pk].children:
+            child = child_held.case
+            if child.status == CaseStatus.COMPLETED:
+                child.delivery_method = method
+                child.delivery_detail = case.delivery_detail
+                child.delivered_at = now
+                self._move(child, CaseStatus.DELIVERED, actor=actor, kind="delivered")
+        # Delivered is final: nothing more is written from memory for this case.
+        self._let_go(case)
+        return case
+
+    def evaluation_by_applicant(
+        self, *, actor: Any, case: Case, occasion: str, level: str, **others: Any
+    ) -> Any:
+        """A satisfied applicant's rating (a bad one opens a rectification: the services')."""
+        from tongban.reviews import services as reviews
+        from tongban.reviews.models import BAD_LEVELS, Evaluation
+        from tongban.reviews.models import Channel as ReviewChannel
+
+        if others or level in BAD_LEVELS or case.pk in self.plain or case.parent_id is not None:
+            return reviews.evaluation_by_applicant(
+                actor=actor, case=case, occasion=occasion, level=level, **others
+            )
+        evaluation = Evaluation(
+            case=case,
+            occasion=occasion,
+            level=level,
+            tags=[],
+            text="",
+            channel=ReviewChannel.PORTAL,
+            department_id=case.department_id,
+            region_id=case.region_id,
+            rated_by=actor,
+            recorded_by=None,
+            rerating_of=None,
+        )
+        insert_new([evaluation])
+        self._append(
+            case,
+            "review.submitted",
+            actor,
+            {
+                "number": case.number,
+                "evaluation": evaluation.pk,
+                "occasion": occasion,
+                "level": level,
+                "tags": [],
+                "text": "",
+                "channel": ReviewChannel.PORTAL,
+                "rerating_of": None,
+            },
+        )
+        return evaluation
+
+    def case_withdraw(self, *, actor: Any, case: Case, reason: str = "") -> Case:
+        self._give_up(case)
+        return services.case_withdraw(actor=actor, case=case, reason=reason)
+
+    def tolerated_material_supply(self, *, actor: Any, material: CaseMaterial) -> CaseMaterial:
+        self._give_up(material.case)
+        return services.tolerated_material_supply(actor=actor, material=material)
+
+    def extension_request(self, *, actor: Any, case: Case, days: int, reason: str) -> Any:
+        self._give_up(case)
+        return services.extension_request(actor=actor, case=case, days=days, reason=reason)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def _values(obj: Model) -> dict[str, Any]:
+    # A copy of the JSON values (clocks, forms): a list changed in place must still show.
+    return {
+        f.attname: copy.deepcopy(v) if isinstance(v := getattr(obj, f.attname), list | dict) else v
+        for f in obj._meta.concrete_fields
+    }
+
+
+def _insert(objs: list[M]) -> list[M]:
+    """Insert new rows and remember what was written, so that `_save` writes only what changed."""
+    insert_new(objs)
+    for obj in objs:
+        obj._written = _values(obj)  # type: ignore[attr-defined]
+    return objs
+
+
+def _save(obj: Model) -> None:
+    """`save()` for a row this writer inserted: only the fields changed since it last wrote it."""
+    now = _values(obj)
+    before = obj._written  # type: ignore[attr-defined]
+    changed = [name for name, value in now.items() if before[name] != value]
+    if changed:
+        update_existing(obj, changed)
+    obj._written = now  # type: ignore[attr-defined]
+
+
+_DEFINITIONS: dict[int, list[Any]] = {}
+
+
+def _definitions(version: ItemVersion) -> list[Any]:
+    """A published version's steps never change: read once a run."""
+    found = _DEFINITIONS.get(version.pk)
+    if found is None:
+        found = list(version.steps.select_related("department").order_by("order"))
+        _DEFINITIONS[version.pk] = found
+    return found
+
+
+def _content(content: bytes) -> Any:
+    from django.core.files.base import ContentFile
+
+    return ContentFile(content)
