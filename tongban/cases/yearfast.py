@@ -16,7 +16,6 @@ A new service behaviour must be mirrored here, or the comparison fails.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -156,9 +155,6 @@ class _BundleParts:
         return sorted({m.source_key for m in self.mappings[member_id]})
 
 
-_SINCE = (
-    "SELECT subject_id, seq, hash FROM core_event WHERE subject_type = %s AND id > %s ORDER BY id"
-)
 _HEAD = (
     "SELECT seq, hash FROM core_event WHERE subject_type = %s AND subject_id = %s "
     "ORDER BY seq DESC LIMIT 1"
@@ -173,6 +169,7 @@ class MemoryOps(ServiceOps):
         self.held: dict[int, _Held] = {}
         self.heads: dict[int, tuple[int, str]] = {}  # held case → (seq, hash) of its last event
         self.bundles: dict[int, _BundleParts] = {}
+        self.recipients: dict[tuple[int, bool], int] = {}  # (department, red) → phones alerted
 
     # --- reads -----------------------------------------------------------------------------------
 
@@ -290,16 +287,79 @@ class MemoryOps(ServiceOps):
             self.heads[case.pk] = (event.seq, event.hash)
 
     def card_sweep(self, *, at: datetime) -> None:
-        """The services' sweep; the card events it adds to held cases' chains are their new
-        last links."""
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT max(id) FROM core_event")
-            (mark,) = cursor.fetchone()
-            super().card_sweep(at=at)
-            cursor.execute(_SINCE, ["cases.case", mark or 0])
-            for subject_id, seq, hash_ in cursor.fetchall():
-                if int(subject_id) in self.heads:
-                    self.heads[int(subject_id)] = (seq, hash_)
+        """tongban.supervision.services.card_sweep: the same candidates, read by its selector;
+        each case's alert written here (a directive's, which a demo year has none of, there)."""
+        from tongban.supervision import selectors as supervision
+        from tongban.supervision import services as sweeping
+        from tongban.supervision.models import CardClock, CardColour
+
+        boundary = supervision.card_boundary(at=at)
+        for clock in sweeping.SWEEP_CLOCKS:
+            for colour in (CardColour.RED, CardColour.YELLOW):
+                after = 0
+                while True:
+                    rows = supervision.sweep_candidates(
+                        clock=clock,
+                        colour=colour,
+                        boundary=boundary,
+                        after=after,
+                        limit=sweeping.SWEEP_BATCH,
+                    )
+                    for row in rows:
+                        if clock == CardClock.DIRECTIVE:
+                            sweeping._sweep_one(clock, colour, row)
+                        else:
+                            self._alert(clock, colour, row)
+                    if len(rows) < sweeping.SWEEP_BATCH:
+                        break
+                    after = rows[-1].pk
+        for directive in supervision.directives_to_escalate(at=at):
+            sweeping._escalate(directive, at=at)
+
+    def _alert(self, clock: str, colour: str, row: Any) -> None:
+        """tongban.supervision.services._sweep_one and _alert_once for a case's or a step's clock
+        (no SMS: the demo is quiet)."""
+        from tongban.supervision.models import CardAlert, CardClock, CardColour
+        from tongban.supervision.services import alert_recipients
+
+        if clock == CardClock.STEP:
+            case, due, step_name = row.case, row.due, row.name
+        else:
+            case, step_name = row, ""
+            due = {
+                CardClock.PROMISED: row.promised_due,
+                CardClock.LEGAL: row.legal_due,
+                CardClock.PREREVIEW: row.prereview_due,
+                CardClock.TOLERANCE: row.tolerance_due,
+            }[CardClock(clock)]
+        department = row.department
+        red = colour == CardColour.RED
+        key = (department.pk, red)
+        if key not in self.recipients:
+            self.recipients[key] = len(alert_recipients(department=department, red=red))
+        insert_new(
+            [
+                CardAlert(
+                    clock=clock,
+                    colour=colour,
+                    object_id=row.pk,
+                    case=case,
+                    department=department,
+                    step_name=step_name,
+                    due=due,
+                    created_at=timezone.now(),
+                    recipients=self.recipients[key],
+                )
+            ]
+        )
+        kind = "case.legal_overdue" if clock == CardClock.LEGAL and red else f"case.card_{colour}"
+        payload = {
+            "clock": clock,
+            "step": step_name,
+            "department_id": department.pk,
+            "department": department.name,
+        }
+        self._append(case, kind, None, payload)
 
     def _move(
         self,
@@ -1195,11 +1255,7 @@ M = TypeVar("M", bound=Model)
 
 
 def _values(obj: Model) -> dict[str, Any]:
-    # A copy of the JSON values (clocks, forms): a list changed in place must still show.
-    return {
-        f.attname: copy.deepcopy(v) if isinstance(v := getattr(obj, f.attname), list | dict) else v
-        for f in obj._meta.concrete_fields
-    }
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
 
 
 def _insert(objs: list[M]) -> list[M]:
@@ -1211,10 +1267,14 @@ def _insert(objs: list[M]) -> list[M]:
 
 
 def _save(obj: Model) -> None:
-    """`save()` for a row this writer inserted: only the fields changed since it last wrote it."""
+    """`save()` for a row this writer inserted: only the fields changed since it last wrote it.
+    A JSON value (a clock, a form) is replaced by a new list or dict here, never changed in place,
+    so the value last written is still there to compare with."""
     now = _values(obj)
     before = obj._written  # type: ignore[attr-defined]
-    changed = [name for name, value in now.items() if before[name] != value]
+    changed = [
+        name for name, value in now.items() if value is not before[name] and value != before[name]
+    ]
     if changed:
         update_existing(obj, changed)
     obj._written = now  # type: ignore[attr-defined]
