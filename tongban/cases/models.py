@@ -195,6 +195,8 @@ class Case(models.Model):
             models.Index(fields=["department", "status", "promised_due"], name="cases_dept_due"),
             models.Index(fields=["applicant", "-created_at"], name="cases_applicant_recent"),
             models.Index(fields=["region", "status", "promised_due"], name="cases_region_due"),
+            # The card sweep's batches: the open cases by id, without reading the closed ones.
+            models.Index(fields=["status", "id"], name="cases_status_id"),
         ]
 
     def __str__(self) -> str:
@@ -280,6 +282,8 @@ class Step(models.Model):
         indexes = [
             # The department inbox: active steps of a department by due date.
             models.Index(fields=["department", "status", "due"], name="cases_step_inbox"),
+            # The card sweep's batches: the active steps by id, without reading the finished ones.
+            models.Index(fields=["status", "id"], name="cases_step_status_id"),
         ]
 
     def __str__(self) -> str:
