@@ -75,7 +75,7 @@ class Config:
     start: date
     end: date  # inclusive
     fast: bool = True
-    batch: int = 400
+    batch: int = 4000
     progress: Callable[[int, int], None] | None = None
 
 

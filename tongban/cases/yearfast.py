@@ -29,9 +29,10 @@ from django.utils.translation import gettext as _
 from tongban.catalog.formschema import FieldSpec, validate_submission
 from tongban.catalog.models import Bundle, ItemVersion, MaterialSource, Necessity
 from tongban.catalog.selectors import bundle_merged_form, bundle_merged_materials
-from tongban.core.eventlog import normalise_payload
-from tongban.core.rows import insert_new, update_existing
-from tongban.core.services import _actor_label, _chained
+from tongban.core.eventlog import event_hash, normalise_payload
+from tongban.core.models import Event
+from tongban.core.rows import insert_new, insert_values, update_existing
+from tongban.core.services import _actor_label
 from tongban.org.models import Applicant, Hall, Role
 
 from . import clocks, services
@@ -268,23 +269,22 @@ class MemoryOps(ServiceOps):
                 cursor.execute(_HEAD, ["cases.case", subject_id])
                 last = cursor.fetchone()
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, "")
-        (event,) = insert_new(
-            [
-                _chained(
-                    "cases.case",
-                    subject_id,
-                    seq,
-                    kind,
-                    actor.pk if actor is not None else None,
-                    _actor_label(actor),
-                    timezone.now(),
-                    normalise_payload(payload),
-                    prev_hash,
-                )
-            ]
-        )
+        # tongban.core.services._chained, without building the model object.
+        fields: dict[str, Any] = {
+            "subject_type": "cases.case",
+            "subject_id": subject_id,
+            "seq": seq,
+            "kind": kind,
+            "actor_id": actor.pk if actor is not None else None,
+            "actor_label": _actor_label(actor),
+            "occurred_at": timezone.now(),
+            "payload": normalise_payload(payload),
+            "prev_hash": prev_hash,
+        }
+        fields["hash"] = event_hash(**fields)
+        insert_values(Event, [fields])
         if case.pk in self.held:
-            self.heads[case.pk] = (event.seq, event.hash)
+            self.heads[case.pk] = (seq, fields["hash"])
 
     def card_sweep(self, *, at: datetime) -> None:
         """tongban.supervision.services.card_sweep: the same candidates, read by its selector;

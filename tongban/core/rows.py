@@ -68,6 +68,22 @@ def insert_new(objs: Sequence[M]) -> list[M]:
     return list(objs)
 
 
+def insert_values(model: type[models.Model], rows: Sequence[dict[str, object]]) -> list[int]:
+    """`insert_new` without the model objects: each row gives every field's value by attribute
+    name (defaults are not applied). Returns the new keys."""
+    if not rows:
+        return []
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    sql, fields = _statement(model, alias, len(rows))
+    params = [
+        field.get_db_prep_save(row[field.attname], connection) for row in rows for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 @cache
 def _update_statement(
     model: type[models.Model], alias: str, names: tuple[str, ...] | None
