@@ -61,8 +61,10 @@ def insert_new(objs: Sequence[M]) -> list[M]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         keys = cursor.fetchall()
+    keyed = _keyed(model)
     for obj, (pk,) in zip(objs, keys, strict=True):
-        obj.pk = pk
+        if not keyed:  # a key made in Python stays as it was made (not as the database spells it)
+            obj.pk = pk
         obj._state.adding = False
         obj._state.db = alias
     return list(objs)

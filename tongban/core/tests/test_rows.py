@@ -11,7 +11,7 @@ from django.forms.models import model_to_dict
 from tongban.cases.models import Case, CaseMaterial
 from tongban.cases.tests.factories import make_world
 from tongban.core.models import Event
-from tongban.core.rows import insert_new
+from tongban.core.rows import insert_new, insert_values, update_existing
 from tongban.core.services import _chained
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +98,73 @@ def test_a_duplicate_fails_like_an_insert_and_saved_objects_are_refused():
     with pytest.raises(ValueError):
         insert_new(rows)
     assert insert_new([]) == []
+
+
+def test_a_model_keyed_by_uuid_is_inserted_with_its_own_key():
+    from tongban.cases.models import Upload
+
+    world = make_world()
+    case = Case.objects.create(
+        number="43098120261204ZZ003",
+        query_code="ABCDEFGH",
+        version=world.item,
+        title="测试",
+        region=world.item.item.region,
+        applicant=world.applicant,
+        channel="online",
+    )
+    upload = Upload(
+        case=case,
+        file="cases/2026/12/04/x",
+        original_name="申请书.pdf",
+        content_type="application/pdf",
+        size=3,
+        sha256="0" * 64,
+    )
+    key = upload.pk
+
+    insert_new([upload])
+
+    assert upload.pk == key
+    assert Upload.objects.get(pk=key).original_name == "申请书.pdf"
+
+
+def test_insert_values_writes_what_insert_new_writes():
+    first, second = _events("4")
+    fields = {f.attname: getattr(second, f.attname) for f in Event._meta.concrete_fields}
+    fields.pop("id")
+
+    insert_new([first])
+    (key,) = insert_values(Event, [fields])
+
+    stored = Event.objects.get(pk=key)
+    assert (stored.seq, stored.payload, stored.occurred_at, stored.hash) == (
+        2,
+        {"n": [1, 2.5]},
+        AT,
+        second.hash,
+    )
+    assert stored.prev_hash == first.hash
+
+
+def test_update_existing_writes_the_named_fields_as_save_does():
+    world = make_world()
+    case = Case.objects.create(
+        number="43098120261204ZZ004",
+        query_code="ABCDEFGH",
+        version=world.item,
+        title="测试",
+        region=world.item.item.region,
+        applicant=world.applicant,
+        channel="window",
+    )
+    case.visits, case.clock, case.title = 2, [{"t": "start", "at": AT.isoformat()}], "改过"
+
+    update_existing(case, ["visits", "clock"])
+
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.visits, stored.clock, stored.title) == (2, case.clock, "测试")
+    case.promised_due = AT
+    update_existing(case)
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.title, stored.promised_due) == ("改过", AT)
