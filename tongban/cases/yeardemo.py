@@ -7,9 +7,12 @@ scheduler runs the scripts of all cases in one time order, with a card sweep (to
 every morning, so cards turn yellow and red as they would have. Each case draws from its own
 random generator seeded by (seed, case index): the same seed gives the same data.
 
-The fast path differs from the plain one only in what leaves no trace in cases and events: many
-scheduler steps share one transaction, and notifications (SMS, webhooks) are not sent. This module
-must never be run against a production database: it moves the process-wide clock.
+The scripts make their calls through `ops` (tongban.cases.yearfast): the plain path sends each one
+to the services; the fast path writes the frequent ones from the rows it holds in memory and the
+rest through the services, and is tested to write the same rows (docs/decisions/0015). The fast
+path also lets many scheduler steps share one transaction and sends no notifications (SMS,
+webhooks). This module must never be run against a production database: it moves the
+process-wide clock.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""`tongban demo`: a realistic year of demo cases for the demo county, written through the services."""
+"""`tongban demo`: a realistic year of demo cases for the demo county, as the services write them
+(tongban.cases.yeardemo; the fast path is checked against them, docs/decisions/0015)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--plain",
             action="store_true",
-            help="每次调用业务服务各自提交并发送通知（用于核对快速路径）。",
+            help="每一步都调用业务服务、各自提交并发送通知（用于核对快速路径写入的数据是否一致）。",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
