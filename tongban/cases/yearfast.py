@@ -2,16 +2,18 @@
 
 `tongban demo` moves each demo case through its life with one set of calls (`ops.case_create`,
 `ops.step_pass` …) and reads the case back with another (`ops.active_steps` …). `ServiceOps` sends
-every call to tongban.cases.services and reads from the database: the reference. `MemoryOps`
-writes the same rows for the calls a demo case makes most (application, supplement notices,
-acceptance, steps, special procedures, delivery) from the case, materials and steps it holds in
-memory, with statements built once (tongban.core.rows): no lock, no permission check and no read
-back, which a demo run can skip because nobody else writes its cases. Any other call (容缺,
-告知承诺, withdrawal, 一件事 …) goes to the services, and that case is read from the database
-from then on. The two must write the same rows: tongban/cases/tests/test_yeardemo.py compares
-a year written each way, every case, material, step, file record and event, hashes included.
+every call to the services (tongban.cases, reviews, supervision) and reads from the database: the
+reference, `tongban demo --plain`. `MemoryOps` writes the same rows for the calls a demo case makes
+most (application and files, supplement notices, refusal, acceptance, steps and decisions, special
+procedures, 一件事, delivery, a satisfied rating, the morning sweep's card alerts) from the rows it
+holds in memory, with statements built once (tongban.core.rows): no lock, no permission check and
+no read back, which a demo run can skip because nobody else writes its cases. Any other call
+(容缺, 告知承诺, an extension, a withdrawal, a bad rating …) goes to the services, and that case is
+read from the database from then on. The two must write the same rows: test_yeardemo.py compares
+a year written each way, every case, step, material, file record, notice, suspension, rating, card
+alert and event, hashes included (docs/decisions/0015).
 
-A new service behaviour must be mirrored here, or the comparison fails.
+A change to what a service writes must be made here too, or the comparison fails.
 """
 
 from __future__ import annotations
@@ -55,10 +57,8 @@ from .workflow import FINAL_STATUSES, CaseStatus, StepStatus, can_move
 class ServiceOps:
     """Every call through the services; every read from the database."""
 
-    def __init__(self) -> None:
-        self.plain: set[int] = set()
-
     def __getattr__(self, name: str) -> Any:
+        # The case services by their own names: ops.case_withdraw is services.case_withdraw.
         return getattr(services, name)
 
     def evaluation_by_applicant(
@@ -166,7 +166,7 @@ class MemoryOps(ServiceOps):
     """The frequent calls written from memory; the rest through the services (see the module)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        self.plain: set[int] = set()  # cases handed to the services for good
         self.held: dict[int, _Held] = {}
         self.heads: dict[int, tuple[int, str]] = {}  # held case → (seq, hash) of its last event
         self.bundles: dict[int, _BundleParts] = {}
@@ -191,11 +191,9 @@ class MemoryOps(ServiceOps):
         return [s for s in held.steps if s.status == StepStatus.ACTIVE]
 
     def refresh_step(self, step: Step) -> Step:
-        return (
-            step
-            if step.case_id in self.held and step.case_id not in self.plain
-            else (super().refresh_step(step))
-        )
+        if step.case_id in self.held and step.case_id not in self.plain:
+            return step
+        return super().refresh_step(step)
 
     def _parts(self, bundle: Bundle) -> _BundleParts:
         parts = self.bundles.get(bundle.pk)
@@ -232,6 +230,15 @@ class MemoryOps(ServiceOps):
             return super().output_keys_of(child)
         assert child.bundle_member_id is not None
         return self.held[child.parent_id].parts().outputs_of(child.bundle_member_id)
+
+    def _single(self, case: Case) -> _Held | None:
+        """The held case for a call mirrored for a single item only; a 一件事 or one of its items
+        is handed to the services for that call and after."""
+        held = self._mine(case)
+        if held is not None and (held.bundle is not None or case.parent_id is not None):
+            self._give_up(case)
+            return None
+        return held
 
     def _give_up(self, case: Case) -> None:
         """From now on this case (with its whole bundle) is the services' and the database's."""
@@ -651,7 +658,7 @@ class MemoryOps(ServiceOps):
     # --- the one answer --------------------------------------------------------------------------
 
     def case_refuse(self, *, actor: Any, case: Case, reason: str, basis: str) -> Case:
-        if self._mine(case) is None:
+        if self._single(case) is None:
             return services.case_refuse(actor=actor, case=case, reason=reason, basis=basis)
         case.decision_reason = reason.strip()
         case.refusal_basis = basis.strip()
@@ -667,7 +674,7 @@ class MemoryOps(ServiceOps):
     def case_request_supplement(
         self, *, actor: Any, case: Case, items: Sequence[Mapping[str, str]]
     ) -> SupplementRequest | None:
-        held = self._mine(case)
+        held = self._single(case)
         if held is None:
             return services.case_request_supplement(actor=actor, case=case, items=items)
         cleaned_items = [
@@ -710,7 +717,7 @@ class MemoryOps(ServiceOps):
         return request
 
     def case_supplement_submit(self, *, actor: Any, case: Case) -> Case:
-        held = self._mine(case)
+        held = self._single(case)
         if held is None:
             return services.case_supplement_submit(actor=actor, case=case)
         at_window = getattr(actor, "kind", None) == "staff"
@@ -1094,7 +1101,7 @@ class MemoryOps(ServiceOps):
     def case_suspend(
         self, *, actor: Any, case: Case, kind: str, reason: str, expected_days: int
     ) -> Suspension:
-        held = self._mine(case)
+        held = self._single(case)
         if held is None:
             return services.case_suspend(
                 actor=actor, case=case, kind=kind, reason=reason, expected_days=expected_days
@@ -1127,7 +1134,7 @@ class MemoryOps(ServiceOps):
         return suspension
 
     def case_resume(self, *, actor: Any, case: Case) -> Case:
-        held = self._mine(case)
+        held = self._single(case)
         if held is None or held.suspension is None:
             return services.case_resume(actor=actor, case=case)
         now = timezone.now()
