@@ -395,12 +395,12 @@ class MemoryOps(ServiceOps):
         applicant: Applicant,
         channel: str,
         version: ItemVersion | None = None,
+        bundle: Bundle | None = None,
         form_data: Mapping[str, Any] | None = None,
         hall: Hall | None = None,
         submit: bool = True,
         **others: Any,
     ) -> Case:
-        bundle = others.pop("bundle", None)
         if (version is None) == (bundle is None) or others:
             return services.case_create(
                 actor=actor,
