@@ -328,8 +328,13 @@ def _materials_for(case: Case, version: ItemVersion) -> list[CaseMaterial]:
 def _bundle_materials_for(case: Case) -> list[CaseMaterial]:
     """A bundle asks for each material once, on the parent; the children share its files."""
     assert case.bundle is not None
+    return bundle_material_rows(case, bundle_merged_materials(bundle=case.bundle))
+
+
+def bundle_material_rows(case: Case, materials: Iterable[Any]) -> list[CaseMaterial]:
+    """The parent's materials, unsaved, from its bundle's merged list (catalog.selectors)."""
     rows = []
-    for merged in bundle_merged_materials(bundle=case.bundle):
+    for merged in materials:
         first = merged.requirements[0]
         from_library = first.source == MaterialSource.CERTIFICATE
         rows.append(
@@ -930,10 +935,10 @@ def case_supplement_submit(
 # --- steps ------------------------------------------------------------------------------------
 
 
-def _instantiate_steps(case: Case, *, actor: Any, now: datetime) -> None:
-    """Copy the version's steps; the window's 受理 step is passed by the acceptance itself."""
+def step_rows(case: Case, definitions: Iterable[Any]) -> list[Step]:
+    """The case's steps, unsaved, from its version's step definitions (in order): consecutive
+    definitions of one parallel group make one stage."""
     assert case.version is not None
-    definitions = list(case.version.steps.select_related("department").order_by("order"))
     rows: list[Step] = []
     stage = 0
     previous_group: int | None = None
@@ -957,7 +962,14 @@ def _instantiate_steps(case: Case, *, actor: Any, now: datetime) -> None:
                 limit=definition.limit,
             )
         )
-    Step.objects.bulk_create(rows)
+    return rows
+
+
+def _instantiate_steps(case: Case, *, actor: Any, now: datetime) -> None:
+    """Copy the version's steps; the window's 受理 step is passed by the acceptance itself."""
+    assert case.version is not None
+    definitions = case.version.steps.select_related("department").order_by("order")
+    Step.objects.bulk_create(step_rows(case, definitions))
     cal = _calendar(case)
     for step in case.steps.order_by("order"):
         if step.role != Role.WINDOW_CLERK or step.stage != 1:

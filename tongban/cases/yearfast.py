@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongban.catalog.formschema import FieldSpec, validate_submission
-from tongban.catalog.models import Bundle, ItemVersion, MaterialSource, Necessity
+from tongban.catalog.models import Bundle, ItemVersion
 from tongban.catalog.selectors import bundle_merged_form, bundle_merged_materials
 from tongban.core.eventlog import event_hash, normalise_payload
 from tongban.core.models import Event
@@ -45,7 +45,6 @@ from .models import (
     Decision,
     MaterialStatus,
     Step,
-    StepKind,
     SupplementRequest,
     Suspension,
     Upload,
@@ -327,18 +326,12 @@ class MemoryOps(ServiceOps):
         """tongban.supervision.services._sweep_one and _alert_once for a case's or a step's clock
         (no SMS: the demo is quiet)."""
         from tongban.supervision.models import CardAlert, CardClock, CardColour
-        from tongban.supervision.services import alert_recipients
+        from tongban.supervision.services import alert_recipients, case_due
 
         if clock == CardClock.STEP:
             case, due, step_name = row.case, row.due, row.name
         else:
-            case, step_name = row, ""
-            due = {
-                CardClock.PROMISED: row.promised_due,
-                CardClock.LEGAL: row.legal_due,
-                CardClock.PREREVIEW: row.prereview_due,
-                CardClock.TOLERANCE: row.tolerance_due,
-            }[CardClock(clock)]
+            case, due, step_name = row, case_due(clock, row), ""
         department = row.department
         red = colour == CardColour.RED
         key = (department.pk, red)
@@ -505,20 +498,7 @@ class MemoryOps(ServiceOps):
         if channel == Channel.WINDOW:
             case.visits = 1
         _insert([case])
-        materials = [
-            CaseMaterial(
-                case=case,
-                requirement=merged.requirements[0],
-                material_type=merged.material_type,
-                name=merged.name,
-                required=merged.necessity == Necessity.REQUIRED,
-                tolerable=all(r.tolerable for r in merged.requirements),
-                status=MaterialStatus.WAIVED
-                if merged.requirements[0].source == MaterialSource.CERTIFICATE
-                else MaterialStatus.PENDING,
-            )
-            for merged in parts.materials
-        ]
+        materials = services.bundle_material_rows(case, parts.materials)
         held = self._hold(case, _insert(materials))
         held.bundle = parts
         for index, (member, member_version) in enumerate(parts.members, start=1):
@@ -889,29 +869,7 @@ class MemoryOps(ServiceOps):
     def _instantiate_steps(self, held: _Held, *, actor: Any, now: datetime) -> None:
         case = held.case
         assert case.version is not None
-        rows: list[Step] = []
-        stage = 0
-        previous_group: int | None = None
-        for definition in _definitions(case.version):
-            group = definition.parallel_group
-            if group is None or group != previous_group:
-                stage += 1
-            previous_group = group
-            rows.append(
-                Step(
-                    case=case,
-                    definition=definition,
-                    order=definition.order,
-                    stage=stage,
-                    name=definition.name,
-                    department=definition.department or case.version.item.department,
-                    role=definition.role,
-                    kind=StepKind.DECISION
-                    if definition.role == Role.DEPARTMENT_HEAD
-                    else StepKind.REVIEW,
-                    limit=definition.limit,
-                )
-            )
+        rows = services.step_rows(case, _definitions(case.version))
         held.steps = _insert(rows)
         held.steps.sort(key=lambda s: s.order)
         for step in held.steps:

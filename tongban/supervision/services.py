@@ -236,15 +236,24 @@ def _sweep_one(clock: str, colour: str, row: Any) -> bool:
             due=row.due,
             directive=row,
         )
-    due = {
-        CardClock.PROMISED: row.promised_due,
-        CardClock.LEGAL: row.legal_due,
-        CardClock.PREREVIEW: row.prereview_due,
-        CardClock.TOLERANCE: row.tolerance_due,
-    }[CardClock(clock)]
     return _alert_once(
-        clock=clock, colour=colour, object_id=row.pk, case=row, department=row.department, due=due
+        clock=clock,
+        colour=colour,
+        object_id=row.pk,
+        case=row,
+        department=row.department,
+        due=case_due(clock, row),
     )
+
+
+def case_due(clock: str, case: Any) -> datetime:
+    """The due date a case-wide clock (promised, legal, pre-review, 容缺) runs to."""
+    return {
+        CardClock.PROMISED: case.promised_due,
+        CardClock.LEGAL: case.legal_due,
+        CardClock.PREREVIEW: case.prereview_due,
+        CardClock.TOLERANCE: case.tolerance_due,
+    }[CardClock(clock)]
 
 
 # --- directives ------------------------------------------------------------------------------------
