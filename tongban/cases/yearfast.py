@@ -454,12 +454,10 @@ class MemoryOps(ServiceOps):
         _insert([case])
         self._hold(case, _insert(services._materials_for(case, version)))
         created = {"channel": channel, "item": case.title, "hall": hall.name if hall else ""}
+        self._event(case, "created", actor, created)
         if submit:
-            # event_chain_start: both events at the same instant, the case's status in each.
-            self._event(case, "created", actor, created)
+            # As event_chain_start writes them: both at the same instant, the case's status in each.
             self._event(case, "submitted", actor, {"from": CaseStatus.DRAFT, "to": case.status})
-        else:
-            self._event(case, "created", actor, created)
         return case
 
     def _bundle_create(
