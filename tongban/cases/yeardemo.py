@@ -457,10 +457,6 @@ class _Env:
     ops: ServiceOps
 
 
-def _owed_materials(case: Case) -> list[CaseMaterial]:
-    return _owed(list(case.materials.order_by("id")))
-
-
 def _owed(materials: list[CaseMaterial]) -> list[CaseMaterial]:
     return [m for m in materials if m.required and m.status != MaterialStatus.WAIVED]
 
