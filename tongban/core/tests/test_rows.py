@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
 
 from tongban.cases.models import Case, CaseMaterial
 from tongban.cases.tests.factories import make_world
+from tongban.cases.workflow import CaseStatus
 from tongban.core.models import Event
 from tongban.core.rows import insert_new, insert_values, update_existing
 from tongban.core.services import _chained
@@ -168,3 +169,37 @@ def test_update_existing_writes_the_named_fields_as_save_does():
     update_existing(case)
     stored = Case.objects.get(pk=case.pk)
     assert (stored.title, stored.promised_due) == ("改过", AT)
+
+
+def test_a_value_that_needs_converting_is_converted_and_a_plain_one_passes():
+    """JSON holding a bare string, a choice member for a text column, a flag and a missing time
+    read back as the ORM writes them, whether or not the statement goes to the driver directly."""
+    from django.test.utils import CaptureQueriesContext
+
+    world = make_world()
+    case = Case.objects.create(
+        number="43098120261204ZZ005",
+        query_code="ABCDEFGH",
+        version=world.item,
+        title="测试",
+        region=world.item.item.region,
+        applicant=world.applicant,
+        channel="window",
+    )
+    first = _events("5")[0]
+    fields = {f.attname: getattr(first, f.attname) for f in Event._meta.concrete_fields}
+    fields.pop("id")
+    fields["payload"] = "只是一段文字"
+    (key,) = insert_values(Event, [fields])
+    assert Event.objects.get(pk=key).payload == "只是一段文字"
+
+    case.status, case.commitment, case.promised_due = CaseStatus.ACCEPTED, True, None
+    with CaptureQueriesContext(connection) as seen:  # a watched connection: through Django's cursor
+        update_existing(case, ["status", "commitment", "promised_due"])
+    assert any('UPDATE "cases_case"' in q["sql"] for q in seen.captured_queries)
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.status, stored.commitment, stored.promised_due) == ("accepted", True, None)
+
+    case.commitment = False
+    update_existing(case, ["commitment"])
+    assert Case.objects.filter(pk=case.pk, commitment=False).exists()
