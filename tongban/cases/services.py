@@ -46,7 +46,7 @@ from tongban.catalog.selectors import (
 from tongban.core.models import Event
 from tongban.core.rows import insert_new
 from tongban.core.services import event_append, event_chain_start
-from tongban.org.models import Applicant, Hall, Role
+from tongban.org.models import Applicant, Hall, Region, Role
 from tongban.org.services import PermissionDeniedError
 from tongban.timelimits.calendar import DayUnit, WorkCalendar
 from tongban.timelimits.selectors import calendar_for
@@ -412,36 +412,19 @@ def case_create(
     now = timezone.now()
     number = case_number_next(region_code=region.code, day=timezone.localdate(now))
     with transaction.atomic():
-        case = Case(
+        case = case_row(
             number=number,
-            query_code=_query_code(),
             version=head_version,
             bundle=target.bundle,
-            title=head_version.name if head_version else target.bundle.name,  # type: ignore[union-attr]
             region=region,
-            department=head_version.item.department if head_version else None,
             hall=hall,
             applicant=applicant,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=actor,
             channel=channel,
-            status=CaseStatus.DRAFT,
             form_data=data,
-            created_at=now,
+            now=now,
+            submitted=at_once,
         )
-        if head_version:
-            case.promised_limit = head_version.promised_limit
-            case.legal_limit = head_version.legal_limit
-            case.limit_unit = head_version.limit_unit
-        else:
-            case.promised_limit = target.bundle.promised_limit  # type: ignore[union-attr]
-            case.limit_unit = target.bundle.limit_unit  # type: ignore[union-attr]
-        if channel == Channel.WINDOW:
-            case.visits = 1
-        if at_once:
-            case.status = CaseStatus.SUBMITTED
-            case.submitted_at = now
-            if channel == Channel.ONLINE:
-                case.prereview_due = _prereview_due(case, now)
         insert_new([case])
         if head_version:
             materials = _materials_for(case, head_version)
@@ -470,26 +453,10 @@ def case_create(
             )
             return case
         for index, (member, member_version) in enumerate(target.members, start=1):
-            child = Case.objects.create(
-                number=f"{number}-{index:02d}",
-                query_code=case.query_code,
-                parent=case,
-                bundle_member=member,
-                version=member_version,
-                title=member_version.name,
-                region=member_version.item.region,
-                department=member_version.item.department,
-                hall=hall,
-                applicant=applicant,
-                created_by=case.created_by,
-                channel=channel,
-                status=CaseStatus.DRAFT,
-                form_data=_child_form(data, member_version),
-                created_at=now,
-                promised_limit=member_version.promised_limit,
-                legal_limit=member_version.legal_limit,
-                limit_unit=member_version.limit_unit,
+            child = bundle_item_row(
+                case, index, member, member_version, _child_form(data, member_version)
             )
+            child.save(force_insert=True)
             CaseMaterial.objects.bulk_create(_materials_for(child, member_version))
         _event(
             case,
@@ -500,6 +467,84 @@ def case_create(
         if submit:
             _submit(case, actor=actor, now=now)
     return case
+
+
+def case_row(
+    *,
+    number: str,
+    version: ItemVersion | None,
+    bundle: Bundle | None,
+    region: Region,
+    hall: Hall | None,
+    applicant: Applicant,
+    actor: Any,
+    channel: str,
+    form_data: dict[str, Any],
+    now: datetime,
+    submitted: bool,
+) -> Case:
+    """A new case's row, unsaved, as case_create writes it: for an item version or a bundle, at a
+    window counting the applicant's first visit, submitted at once or still a draft."""
+    limits: ItemVersion | Bundle | None = version or bundle
+    assert limits is not None
+    case = Case(
+        number=number,
+        query_code=_query_code(),
+        version=version,
+        bundle=bundle,
+        title=limits.name,
+        region=region,
+        department=version.item.department if version else None,
+        hall=hall,
+        applicant=applicant,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        channel=channel,
+        status=CaseStatus.DRAFT,
+        form_data=form_data,
+        created_at=now,
+        promised_limit=limits.promised_limit,
+        legal_limit=version.legal_limit if version else None,
+        limit_unit=limits.limit_unit,
+    )
+    if channel == Channel.WINDOW:
+        case.visits = 1
+    if submitted:
+        case.status = CaseStatus.SUBMITTED
+        case.submitted_at = now
+        if channel == Channel.ONLINE:
+            case.prereview_due = _prereview_due(case, now)
+    return case
+
+
+def bundle_item_row(
+    parent: Case,
+    index: int,
+    member: BundleItem,
+    version: ItemVersion,
+    form_data: dict[str, Any],
+) -> Case:
+    """The row, unsaved, of a 一件事's item number `index`: a draft under its parent, for the
+    member's published version, with the part of the parent's form that version asks for."""
+    return Case(
+        number=f"{parent.number}-{index:02d}",
+        query_code=parent.query_code,
+        parent=parent,
+        bundle_member=member,
+        version=version,
+        title=version.name,
+        region=version.item.region,
+        department=version.item.department,
+        hall=parent.hall,
+        applicant=parent.applicant,
+        created_by=parent.created_by,
+        channel=parent.channel,
+        status=CaseStatus.DRAFT,
+        form_data=form_data,
+        created_at=parent.created_at,
+        promised_limit=version.promised_limit,
+        legal_limit=version.legal_limit,
+        limit_unit=version.limit_unit,
+    )
 
 
 def _assignments(actor: Any) -> list[Any]:

@@ -425,32 +425,19 @@ class MemoryOps(ServiceOps):
         now = timezone.now()
         region = version.item.region
         number = services.case_number_next(region_code=region.code, day=timezone.localdate(now))
-        case = Case(
+        case = services.case_row(
             number=number,
-            query_code=services._query_code(),
             version=version,
             bundle=None,
-            title=version.name,
             region=region,
-            department=version.item.department,
             hall=hall,
             applicant=applicant,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=actor,
             channel=channel,
-            status=CaseStatus.DRAFT,
             form_data=data,
-            created_at=now,
-            promised_limit=version.promised_limit,
-            legal_limit=version.legal_limit,
-            limit_unit=version.limit_unit,
+            now=now,
+            submitted=submit,
         )
-        if channel == Channel.WINDOW:
-            case.visits = 1
-        if submit:
-            case.status = CaseStatus.SUBMITTED
-            case.submitted_at = now
-            if channel == Channel.ONLINE:
-                case.prereview_due = services._prereview_due(case, now)
         _insert([case])
         self._hold(case, _insert(services._materials_for(case, version)))
         created = {"channel": channel, "item": case.title, "hall": hall.name if hall else ""}
@@ -475,50 +462,26 @@ class MemoryOps(ServiceOps):
         now = timezone.now()
         region = bundle.region
         number = services.case_number_next(region_code=region.code, day=timezone.localdate(now))
-        case = Case(
+        case = services.case_row(
             number=number,
-            query_code=services._query_code(),
             version=None,
             bundle=bundle,
-            title=bundle.name,
             region=region,
-            department=None,
             hall=hall,
             applicant=applicant,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=actor,
             channel=channel,
-            status=CaseStatus.DRAFT,
             form_data=data,
-            created_at=now,
-            promised_limit=bundle.promised_limit,
-            limit_unit=bundle.limit_unit,
+            now=now,
+            submitted=False,  # submitted below with its items, as the services submit a bundle
         )
-        if channel == Channel.WINDOW:
-            case.visits = 1
         _insert([case])
         materials = services.bundle_material_rows(case, parts.materials)
         held = self._hold(case, _insert(materials))
         held.bundle = parts
         for index, (member, member_version) in enumerate(parts.members, start=1):
-            child = Case(
-                number=f"{number}-{index:02d}",
-                query_code=case.query_code,
-                parent=case,
-                bundle_member=member,
-                version=member_version,
-                title=member_version.name,
-                region=member_version.item.region,
-                department=member_version.item.department,
-                hall=hall,
-                applicant=applicant,
-                created_by=case.created_by,
-                channel=channel,
-                status=CaseStatus.DRAFT,
-                form_data=parts.child_form(data, member_version),
-                created_at=now,
-                promised_limit=member_version.promised_limit,
-                legal_limit=member_version.legal_limit,
-                limit_unit=member_version.limit_unit,
+            child = services.bundle_item_row(
+                case, index, member, member_version, parts.child_form(data, member_version)
             )
             _insert([child])
             held.children.append(
