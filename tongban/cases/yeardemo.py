@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
+from functools import cached_property
 from typing import Any
 from unittest import mock
 
@@ -153,6 +154,14 @@ class Cast:
     weights: list[float]
     online_p: dict[int, float]
     outliers: dict[int, str]  # version id → "hall", "trips" or "slow"
+
+    @cached_property
+    def online_mix(self) -> tuple[list[ItemVersion], list[float]]:
+        """The items that can be applied for online, with their weights: a day off's only mix."""
+        pairs = [
+            (v, w) for v, w in zip(self.items, self.weights, strict=True) if self.online_p[v.pk] > 0
+        ]
+        return [v for v, _w in pairs], [w for _v, w in pairs]
 
 
 def _name(rng: random.Random) -> str:
@@ -478,10 +487,7 @@ def _life(env: _Env, index: int, day: date, seed: int) -> Script:
     workday = cal.is_workday(day)
     if not workday:
         # Days off: only online applications, for items that can be applied for online.
-        online_items = [v for v in cast.items if cast.online_p[v.pk] > 0]
-        online_weights = [
-            w for v, w in zip(cast.items, cast.weights, strict=True) if v in online_items
-        ]
+        online_items, online_weights = cast.online_mix
         version = rng.choices(online_items, weights=online_weights)[0]
     online = not workday or rng.random() < cast.online_p[version.pk]
     legal = version.for_legal_person and (not version.for_natural_person or rng.random() < 0.5)
