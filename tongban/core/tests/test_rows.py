@@ -30,6 +30,19 @@ def _events(subject_id: str) -> list[Event]:
     return [first, second]
 
 
+def _saved_case(number: str, channel: str) -> Case:
+    world = make_world()
+    return Case.objects.create(
+        number=number,
+        query_code="ABCDEFGH",
+        version=world.item,
+        title="测试",
+        region=world.item.item.region,
+        applicant=world.applicant,
+        channel=channel,
+    )
+
+
 def _stored(model, pks):
     rows = [model_to_dict(row) for row in model.objects.filter(pk__in=pks).order_by("pk")]
     for row in rows:
@@ -104,16 +117,7 @@ def test_a_duplicate_fails_like_an_insert_and_saved_objects_are_refused():
 def test_a_model_keyed_by_uuid_is_inserted_with_its_own_key():
     from tongban.cases.models import Upload
 
-    world = make_world()
-    case = Case.objects.create(
-        number="43098120261204ZZ003",
-        query_code="ABCDEFGH",
-        version=world.item,
-        title="测试",
-        region=world.item.item.region,
-        applicant=world.applicant,
-        channel="online",
-    )
+    case = _saved_case("43098120261204ZZ003", "online")
     upload = Upload(
         case=case,
         file="cases/2026/12/04/x",
@@ -149,16 +153,7 @@ def test_insert_values_writes_what_insert_new_writes():
 
 
 def test_update_existing_writes_the_named_fields_as_save_does():
-    world = make_world()
-    case = Case.objects.create(
-        number="43098120261204ZZ004",
-        query_code="ABCDEFGH",
-        version=world.item,
-        title="测试",
-        region=world.item.item.region,
-        applicant=world.applicant,
-        channel="window",
-    )
+    case = _saved_case("43098120261204ZZ004", "window")
     case.visits, case.clock, case.title = 2, [{"t": "start", "at": AT.isoformat()}], "改过"
 
     update_existing(case, ["visits", "clock"])
@@ -176,16 +171,7 @@ def test_a_value_that_needs_converting_is_converted_and_a_plain_one_passes():
     read back as the ORM writes them, whether or not the statement goes to the driver directly."""
     from django.test.utils import CaptureQueriesContext
 
-    world = make_world()
-    case = Case.objects.create(
-        number="43098120261204ZZ005",
-        query_code="ABCDEFGH",
-        version=world.item,
-        title="测试",
-        region=world.item.item.region,
-        applicant=world.applicant,
-        channel="window",
-    )
+    case = _saved_case("43098120261204ZZ005", "window")
     first = _events("5")[0]
     fields = {f.attname: getattr(first, f.attname) for f in Event._meta.concrete_fields}
     fields.pop("id")
