@@ -16,7 +16,8 @@ and the per-field calls cost more than SQLite's own work on these small statemen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
@@ -204,3 +205,195 @@ def update_existing(obj: models.Model, fields: Sequence[str] | None = None) -> N
     assert model._meta.pk is not None
     params.append(model._meta.pk.get_db_prep_save(obj.pk, connection))
     _run(connection, statement, params, fetch=False)
+
+
+@cache
+def _keyed_statement(model: type[models.Model], alias: str) -> _Statement:
+    """One row with its key given: for a writer that hands out the keys itself (`Buffer`)."""
+    ops = connections[alias].ops
+    fields = tuple(model._meta.concrete_fields)
+    columns = ", ".join(ops.quote_name(f.column or f.attname) for f in fields)
+    # Names from the model's own metadata, quoted; every value is a parameter.
+    sql = (
+        f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    return _built(sql, fields)
+
+
+@cache
+def _positions(model: type[models.Model], alias: str) -> dict[str, int]:
+    """Each field's place in the row of `_keyed_statement`, by attribute name."""
+    return {
+        attname: i for i, (_f, attname, *_) in enumerate(_keyed_statement(model, alias).preparers)
+    }
+
+
+class Buffer:
+    """Rows written together, a table at a time, just before anyone else sends a statement.
+
+    A writer that holds its rows in memory (tongban.cases.yearfast) writes many small rows and
+    changes them again minutes of simulated time later. Inside `holding()` on an unwatched SQLite
+    connection, `insert` and `insert_values` hand out the keys themselves (the table's next
+    AUTOINCREMENT value, which SQLite then moves past them) and keep the row; `update` changes the
+    kept row, or keeps the changed columns of a row already written. `flush` writes what is kept,
+    one `executemany` per table and per set of changed columns. Any other statement on the
+    connection (a read, a service's own write, a savepoint) flushes first, so nobody ever reads a
+    row that is still kept; after an INSERT someone else sent, the next keys are asked of the
+    database again. The caller flushes before it commits.
+
+    Elsewhere (PostgreSQL, a connection whose queries are logged or wrapped) every call writes at
+    once through `insert_new`, `insert_values` and `update_existing`: the rows are the same.
+    Values are converted for the database when the call is made, as those functions do, so the
+    row written is the one the call described even if the object changes later in memory.
+    """
+
+    def __init__(self, using: str = "default") -> None:
+        self.alias = using
+        self.connection = connections[using]
+        self.on = False
+        self.rows: dict[type[models.Model], list[list[Any]]] = {}
+        self.kept: dict[tuple[type[models.Model], Any], list[Any]] = {}
+        self.changes: dict[tuple[type[models.Model], Any], dict[str, Any]] = {}
+        self.next_keys: dict[type[models.Model], int] = {}
+        self.others_inserted = 0  # INSERTs sent by anyone else since holding() began
+
+    # --- the calls ------------------------------------------------------------------------------
+
+    def insert(self, objs: Sequence[M]) -> list[M]:
+        """`insert_new`."""
+        if not self.on or not objs:
+            return insert_new(objs)
+        model = type(objs[0])
+        statement = _keyed_statement(model, self.alias)
+        keyed = _keyed(model)
+        for obj in objs:
+            if type(obj) is not model or not obj._state.adding or (obj.pk is not None) != keyed:
+                raise ValueError("Buffer.insert takes new objects of one model")
+            if not keyed:
+                obj.pk = self._next_key(model)
+            params: list[Any] = []
+            _object_params(statement, obj, True, self.connection, params)
+            self._keep(model, obj.pk, params)
+            obj._state.adding = False
+            obj._state.db = self.alias
+        return list(objs)
+
+    def insert_values(
+        self, model: type[models.Model], rows: Sequence[dict[str, object]]
+    ) -> list[int]:
+        """`insert_values` (a model with a key made by the database)."""
+        if not self.on:
+            return insert_values(model, rows)
+        statement = _keyed_statement(model, self.alias)
+        assert model._meta.pk is not None
+        pk_name = model._meta.pk.attname
+        keys = []
+        for row in rows:
+            key = self._next_key(model)
+            params: list[Any] = []
+            _row_params(statement, {**row, pk_name: key}, self.connection, params)
+            self._keep(model, key, params)
+            keys.append(key)
+        return keys
+
+    def update(self, obj: models.Model, fields: Sequence[str]) -> None:
+        """`update_existing` for the fields named."""
+        if not self.on:
+            update_existing(obj, fields)
+            return
+        model = type(obj)
+        statement = _update_statement(model, self.alias, tuple(sorted(fields)))
+        params: list[Any] = []
+        _object_params(statement, obj, False, self.connection, params)
+        names = [attname for _f, attname, *_ in statement.preparers]
+        row = self.kept.get((model, obj.pk))
+        if row is not None:  # not written yet: the row is written as it now is
+            positions = _positions(model, self.alias)
+            for name, value in zip(names, params, strict=True):
+                row[positions[name]] = value
+        else:
+            self.changes.setdefault((model, obj.pk), {}).update(zip(names, params, strict=True))
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write every kept row and change."""
+        if not (self.rows or self.changes):
+            return
+        rows, changes = self.rows, self.changes
+        self.rows, self.kept, self.changes = {}, {}, {}
+        connection = self.connection
+        connection.validate_no_broken_transaction()
+        grouped: dict[tuple[type[models.Model], tuple[str, ...]], list[list[Any]]] = {}
+        for (model, pk), values in changes.items():
+            names = tuple(sorted(values))
+            statement = _update_statement(model, self.alias, names)
+            assert model._meta.pk is not None
+            grouped.setdefault((model, names), []).append(
+                [values[attname] for _f, attname, *_ in statement.preparers]
+                + [model._meta.pk.get_db_prep_save(pk, connection)]
+            )
+        with connection.wrap_database_errors:
+            for model, params in rows.items():
+                connection.connection.executemany(_keyed_statement(model, self.alias).qmark, params)
+            for (model, names), params in grouped.items():
+                connection.connection.executemany(
+                    _update_statement(model, self.alias, names).qmark, params
+                )
+
+    def _keep(self, model: type[models.Model], pk: Any, params: list[Any]) -> None:
+        self.rows.setdefault(model, []).append(params)
+        self.kept[(model, pk)] = params
+
+    def _next_key(self, model: type[models.Model]) -> int:
+        key = self.next_keys.get(model)
+        if key is None:
+            # No row of this table is kept now (keys are handed out from next_keys alone, which
+            # is emptied only right after a flush), so the table knows its largest key.
+            assert model._meta.pk is not None and model._meta.pk.column
+            table = model._meta.db_table
+            column = self.connection.ops.quote_name(model._meta.pk.column)
+            quoted = self.connection.ops.quote_name(table)
+            # Names from the model's own metadata, quoted; the table's name is a parameter.
+            sql = (
+                "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "  # noqa: S608
+                f"coalesce((SELECT max({column}) FROM {quoted}), 0))"
+            )
+            found = self.connection.connection.execute(sql, [table]).fetchone()
+            key = found[0] + 1
+        self.next_keys[model] = key + 1
+        return key
+
+    # --- the connection -------------------------------------------------------------------------
+
+    @contextmanager
+    def holding(self) -> Iterator[Buffer]:
+        """Keep rows (SQLite, nothing watching the connection) or write them at once (elsewhere).
+        On leaving without an error what is kept is written; after an error it is dropped, with
+        the transaction the caller rolls back."""
+        connection = self.connection
+        if (
+            connection.vendor != "sqlite"
+            or connection.queries_logged
+            or connection.execute_wrappers
+        ):
+            yield self
+            return
+        connection.ensure_connection()
+        self.on = True
+        try:
+            with connection.execute_wrapper(self._before):
+                yield self
+            self.flush()
+        finally:
+            self.on = False
+            self.rows, self.kept, self.changes, self.next_keys = {}, {}, {}, {}
+
+    def _before(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.flush()
+        result = execute(sql, params, many, context)
+        if sql.lstrip()[:6].upper() == "INSERT":
+            self.next_keys.clear()
+            self.others_inserted += 1
+        return result

@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
 
-from tongban.cases.models import Case, CaseMaterial
+from tongban.cases.models import Case, CaseMaterial, MaterialStatus
 from tongban.cases.tests.factories import make_world
 from tongban.cases.workflow import CaseStatus
 from tongban.core.models import Event
@@ -202,3 +202,94 @@ def test_a_value_that_needs_converting_is_converted_and_a_plain_one_passes():
     assert any('UPDATE "cases_case"' in q["sql"] for q in seen.captured_queries)
     stored = Case.objects.get(pk=case.pk)
     assert (stored.status, stored.commitment) == ("completed", False)
+
+
+def _in_table(key: int) -> bool:
+    """Whether the event is in the table, asked of the driver itself (no flush on the way)."""
+    raw = connection.connection
+    if connection.vendor == "sqlite":
+        return raw.execute("SELECT 1 FROM core_event WHERE id = ?", [key]).fetchone() is not None
+    with raw.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM core_event WHERE id = %s", [key])
+        return cursor.fetchone() is not None
+
+
+def test_a_buffer_keeps_rows_until_someone_else_sends_a_statement():
+    from tongban.core.rows import Buffer
+
+    case = _saved_case("43098120261204ZZ006", "window")
+    before = Event.objects.bulk_create(_events("6"))
+    buffer = Buffer()
+    with buffer.holding():
+        held = connection.vendor == "sqlite"
+        assert buffer.on is held
+        mine = buffer.insert(_events("7"))
+        # The keys continue the table's own sequence.
+        assert [e.pk for e in mine] == [before[-1].pk + 1, before[-1].pk + 2]
+        assert _in_table(mine[0].pk) is not held
+        case.visits, case.title = 3, "改过"
+        buffer.update(case, ["visits"])  # a row written earlier: its changed column is kept
+        assert Case.objects.filter(
+            pk=case.pk, visits=3
+        ).exists()  # a read writes what is kept first
+        assert _in_table(mine[1].pk)
+
+        # Someone else's insert takes the next key; the buffer asks again and goes on after it.
+        theirs = Event.objects.bulk_create(_events("8"))
+        (after,) = buffer.insert(_events("9")[:1])
+        assert after.pk == theirs[-1].pk + 1
+        buffer.flush()
+    # Written as insert_new writes them: every field, the hashes as made.
+    assert [Event.objects.get(pk=e.pk).hash for e in mine] == [e.hash for e in mine]
+    assert [r["payload"] for r in _stored(Event, [e.pk for e in mine])] == [
+        {"名": "张三"},
+        {"n": [1, 2.5]},
+    ]
+    assert Event.objects.get(pk=mine[0].pk).occurred_at == AT
+    assert Case.objects.get(pk=case.pk).title == "测试"  # only what was named
+
+
+def test_a_row_changed_before_it_is_written_is_written_once_as_it_now_is():
+    from unittest import mock
+
+    from tongban.core.rows import Buffer
+
+    case = _saved_case("43098120261204ZZ007", "window")
+    buffer = Buffer()
+    with buffer.holding():
+        (material,) = buffer.insert(
+            [
+                CaseMaterial(
+                    case=case, material_type="id-card", name="身份证", status=MaterialStatus.PENDING
+                )
+            ]
+        )
+        material.status, material.checked = MaterialStatus.PROVIDED, True
+        buffer.update(material, ["status", "checked"])
+        material.name = "改了没说"  # changed in memory only: not written
+        if connection.vendor == "sqlite":
+            sent = []
+            real = connection.connection
+
+            class Spy:
+                def executemany(self, sql, rows):
+                    sent.append(sql.split()[0])
+                    return real.executemany(sql, rows)
+
+            with mock.patch.object(connection, "connection", Spy()):
+                buffer.flush()
+            assert sent == ["INSERT"]  # no UPDATE: the change went into the kept row
+    stored = CaseMaterial.objects.get(pk=material.pk)
+    assert (stored.name, stored.status, stored.checked) == ("身份证", "provided", True)
+
+
+def test_rows_kept_when_an_error_leaves_the_block_are_not_written():
+    from tongban.core.rows import Buffer
+
+    buffer = Buffer()
+    with pytest.raises(RuntimeError), buffer.holding():
+        (kept,) = buffer.insert(_events("10")[:1])
+        raise RuntimeError("interrupted")
+    assert not buffer.on
+    if connection.vendor == "sqlite":
+        assert not Event.objects.filter(pk=kept.pk).exists()
