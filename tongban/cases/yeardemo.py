@@ -938,19 +938,22 @@ def generate(config: Config) -> Summary:
         steps = 0
         batch: Any = None
         try:
-            while queue:
-                at, order, script = heapq.heappop(queue)
-                clock.set(at)
-                if config.fast and batch is None:
-                    batch = transaction.atomic()
-                    batch.__enter__()
-                _push(queue, script, order, end_moment)
-                steps += 1
-                if batch is not None and steps % config.batch == 0:
-                    batch.__exit__(None, None, None)
-                    batch = None
-                if config.progress and steps % 250 == 0:
-                    config.progress(summary.started, len(days))
+            with env.ops.writing():
+                while queue:
+                    at, order, script = heapq.heappop(queue)
+                    clock.set(at)
+                    if config.fast and batch is None:
+                        batch = transaction.atomic()
+                        batch.__enter__()
+                    _push(queue, script, order, end_moment)
+                    steps += 1
+                    if batch is not None and steps % config.batch == 0:
+                        env.ops.flush()
+                        batch.__exit__(None, None, None)
+                        batch = None
+                    if config.progress and steps % 250 == 0:
+                        config.progress(summary.started, len(days))
+                env.ops.flush()
         except BaseException:
             if batch is not None:
                 batch.__exit__(*sys.exc_info())

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -33,7 +34,7 @@ from tongban.catalog.models import Bundle, ItemVersion
 from tongban.catalog.selectors import bundle_merged_form, bundle_merged_materials
 from tongban.core.eventlog import event_hash, normalise_payload
 from tongban.core.models import Event
-from tongban.core.rows import insert_new, insert_values, update_existing
+from tongban.core.rows import Buffer
 from tongban.core.services import _actor_label
 from tongban.org.models import Applicant, Hall, Role
 
@@ -41,6 +42,7 @@ from . import clocks, services
 from .models import (
     Case,
     CaseMaterial,
+    CaseNumberCounter,
     Channel,
     Decision,
     MaterialStatus,
@@ -51,6 +53,8 @@ from .models import (
 )
 from .uploads import sniff_upload
 from .workflow import FINAL_STATUSES, CaseStatus, StepStatus, can_move
+
+M = TypeVar("M", bound=Model)
 
 
 class ServiceOps:
@@ -68,6 +72,13 @@ class ServiceOps:
         return reviews.evaluation_by_applicant(
             actor=actor, case=case, occasion=occasion, level=level, **others
         )
+
+    def writing(self) -> AbstractContextManager[Any]:
+        """Around the year (MemoryOps keeps its rows there)."""
+        return nullcontext()
+
+    def flush(self) -> None:
+        """Before a commit (MemoryOps writes what it keeps)."""
 
     def card_sweep(self, *, at: datetime) -> None:
         from tongban.supervision.services import card_sweep
@@ -170,6 +181,42 @@ class MemoryOps(ServiceOps):
         self.heads: dict[int, tuple[int, str]] = {}  # held case → (seq, hash) of its last event
         self.bundles: dict[int, _BundleParts] = {}
         self.recipients: dict[tuple[int, bool], int] = {}  # (department, red) → phones alerted
+        self.buffer = Buffer()  # rows kept until the next statement of anyone else
+        # Case number counters by (region code, day), while nobody else has inserted a row.
+        self.counters: dict[tuple[str, date], CaseNumberCounter] = {}
+        self.counters_as_of = 0
+        self.delivered: dict[int, tuple[int, str]] = {}  # delivered case → its chain's last link
+
+    def writing(self) -> AbstractContextManager[Buffer]:
+        """Around the year: this writer's rows go out a table at a time (tongban.core.rows)."""
+        return self.buffer.holding()
+
+    def flush(self) -> None:
+        """Before a commit: write what the buffer keeps."""
+        self.buffer.flush()
+
+    def _insert(self, objs: list[M]) -> list[M]:
+        """Insert new rows and remember what was written, so that `_save` writes only what
+        changed."""
+        self.buffer.insert(objs)
+        for obj in objs:
+            obj._written = _values(obj)  # type: ignore[attr-defined]
+        return objs
+
+    def _save(self, obj: Model) -> None:
+        """`save()` for a row this writer inserted: only the fields changed since it last wrote
+        it. A JSON value (a clock, a form) is replaced by a new list or dict here, never changed
+        in place, so the value last written is still there to compare with."""
+        now = _values(obj)
+        before = obj._written  # type: ignore[attr-defined]
+        changed = [
+            name
+            for name, value in now.items()
+            if value is not before[name] and value != before[name]
+        ]
+        if changed:
+            self.buffer.update(obj, changed)
+        obj._written = now  # type: ignore[attr-defined]
 
     # --- reads -----------------------------------------------------------------------------------
 
@@ -256,6 +303,32 @@ class MemoryOps(ServiceOps):
         for child in held.children if held else []:
             self._let_go(child.case)
 
+    def _number(self, region_code: str, day: date) -> str:
+        """services.case_number_next, from the day's counter row held here. The row is read
+        again after anyone else inserts a row (a service may have taken a number). Where the
+        buffer writes at once (not SQLite), the service takes the number."""
+        if not self.buffer.on:
+            return services.case_number_next(region_code=region_code, day=day)
+        if self.counters_as_of != self.buffer.others_inserted:
+            self.counters.clear()
+            self.counters_as_of = self.buffer.others_inserted
+        counter = self.counters.get((region_code, day))
+        if counter is None:
+            found = CaseNumberCounter.objects.filter(region_code=region_code, day=day).first()
+            if found is None:
+                counter = CaseNumberCounter(region_code=region_code, day=day, last=1)
+                self._insert([counter])
+            else:
+                counter = found
+                counter._written = _values(counter)  # type: ignore[attr-defined]
+                counter.last += 1
+                self._save(counter)
+            self.counters[(region_code, day)] = counter
+        else:
+            counter.last += 1
+            self._save(counter)
+        return f"{region_code}{day:%Y%m%d}{counter.last:05d}"
+
     # --- the event log and the case's state -----------------------------------------------------
 
     def _event(
@@ -265,11 +338,19 @@ class MemoryOps(ServiceOps):
         body = {"number": case.number, "status": case.status, **(payload or {})}
         self._append(case, f"case.{kind}", actor, body)
 
-    def _append(self, case: Case, kind: str, actor: Any, payload: dict[str, Any]) -> None:
+    def _append(
+        self,
+        case: Case,
+        kind: str,
+        actor: Any,
+        payload: dict[str, Any],
+        head: tuple[int, str] | None = None,
+    ) -> None:
         """tongban.core.services.event_append on the case's chain. The chain's last link is read
-        from the database unless this writer holds the case and wrote that link itself."""
+        from the database unless this writer holds the case and wrote that link itself (or
+        wrote it and passes it as `head`)."""
         subject_id = str(case.pk)
-        last = self.heads.get(case.pk)
+        last = head or self.heads.get(case.pk)
         if last is None:
             with connection.cursor() as cursor:
                 cursor.execute(_HEAD, ["cases.case", subject_id])
@@ -288,7 +369,7 @@ class MemoryOps(ServiceOps):
             "prev_hash": prev_hash,
         }
         fields["hash"] = event_hash(**fields)
-        insert_values(Event, [fields])
+        self.buffer.insert_values(Event, [fields])
         if case.pk in self.held:
             self.heads[case.pk] = (seq, fields["hash"])
 
@@ -337,7 +418,7 @@ class MemoryOps(ServiceOps):
         key = (department.pk, red)
         if key not in self.recipients:
             self.recipients[key] = len(alert_recipients(department=department, red=red))
-        insert_new(
+        self.buffer.insert(
             [
                 CardAlert(
                     clock=clock,
@@ -376,7 +457,7 @@ class MemoryOps(ServiceOps):
         case.status = target
         if target in FINAL_STATUSES and case.closed_at is None:
             case.closed_at = timezone.now()
-        _save(case)
+        self._save(case)
         self._event(case, kind, actor, {"from": before, "to": target, **(payload or {})})
 
     # --- application -----------------------------------------------------------------------------
@@ -424,7 +505,7 @@ class MemoryOps(ServiceOps):
             )
         now = timezone.now()
         region = version.item.region
-        number = services.case_number_next(region_code=region.code, day=timezone.localdate(now))
+        number = self._number(region.code, timezone.localdate(now))
         case = services.case_row(
             number=number,
             version=version,
@@ -438,8 +519,8 @@ class MemoryOps(ServiceOps):
             now=now,
             submitted=submit,
         )
-        _insert([case])
-        self._hold(case, _insert(services._materials_for(case, version)))
+        self._insert([case])
+        self._hold(case, self._insert(services._materials_for(case, version)))
         created = {"channel": channel, "item": case.title, "hall": hall.name if hall else ""}
         self._event(case, "created", actor, created)
         if submit:
@@ -461,7 +542,7 @@ class MemoryOps(ServiceOps):
         parts = self._parts(bundle)
         now = timezone.now()
         region = bundle.region
-        number = services.case_number_next(region_code=region.code, day=timezone.localdate(now))
+        number = self._number(region.code, timezone.localdate(now))
         case = services.case_row(
             number=number,
             version=None,
@@ -475,17 +556,17 @@ class MemoryOps(ServiceOps):
             now=now,
             submitted=False,  # submitted below with its items, as the services submit a bundle
         )
-        _insert([case])
+        self._insert([case])
         materials = services.bundle_material_rows(case, parts.materials)
-        held = self._hold(case, _insert(materials))
+        held = self._hold(case, self._insert(materials))
         held.bundle = parts
         for index, (member, member_version) in enumerate(parts.members, start=1):
             child = services.bundle_item_row(
                 case, index, member, member_version, parts.child_form(data, member_version)
             )
-            _insert([child])
+            self._insert([child])
             held.children.append(
-                self._hold(child, _insert(services._materials_for(child, member_version)))
+                self._hold(child, self._insert(services._materials_for(child, member_version)))
             )
         self._event(
             case,
@@ -514,12 +595,12 @@ class MemoryOps(ServiceOps):
                 u for u in dict.fromkeys(by_type.get(material.material_type, [])) if u not in have
             ]
             if new:
-                insert_new([through(casematerial_id=material.pk, upload_id=u) for u in new])
+                self.buffer.insert([through(casematerial_id=material.pk, upload_id=u) for u in new])
                 have.extend(new)
             shared = states.get(material.material_type)
             if shared and material.status != MaterialStatus.WAIVED and shared[0] != material.status:
                 material.status, material.owed_by = shared
-                _save(material)
+                self._save(material)
 
     def _bundle_submit(self, held: _Held, *, actor: Any, now: datetime) -> None:
         case = held.case
@@ -556,9 +637,9 @@ class MemoryOps(ServiceOps):
             uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         upload.file.save(f"upload{sniffed.extension}", _content(content), save=False)
-        insert_new([upload])
+        self.buffer.insert([upload])
         through = CaseMaterial.uploads.through
-        insert_new([through(casematerial_id=material.pk, upload_id=upload.pk)])
+        self.buffer.insert([through(casematerial_id=material.pk, upload_id=upload.pk)])
         held.files.setdefault(material.pk, []).append(upload.pk)
         if material.status in (
             MaterialStatus.PENDING,
@@ -566,7 +647,7 @@ class MemoryOps(ServiceOps):
             MaterialStatus.DEFECTIVE,
         ):
             material.status = MaterialStatus.PENDING
-            _save(material)
+            self._save(material)
         self._event(
             case,
             "material_uploaded",
@@ -631,7 +712,7 @@ class MemoryOps(ServiceOps):
         request = SupplementRequest(
             case=case, sequence=case.supplement_count, items=cleaned_items, requested_by=actor
         )
-        _insert([request])
+        self._insert([request])
         held.supplements.append(request)
         by_key = {str(m.pk): m for m in held.materials}
         by_key.update({m.material_type: m for m in held.materials})
@@ -644,7 +725,7 @@ class MemoryOps(ServiceOps):
                     else MaterialStatus.MISSING
                 )
                 material.problem = item["problem"][:300]
-                _save(material)
+                self._save(material)
         case.prereview_due = None
         self._move(
             case,
@@ -666,7 +747,7 @@ class MemoryOps(ServiceOps):
         if held.supplements:
             request = held.supplements[-1]
             request.answered_at = now
-            _save(request)
+            self._save(request)
         if at_window:
             case.visits += 1
         online = case.channel == Channel.ONLINE and not at_window
@@ -676,7 +757,7 @@ class MemoryOps(ServiceOps):
         for material in held.materials:
             if material.status in (MaterialStatus.MISSING, MaterialStatus.DEFECTIVE):
                 material.status = MaterialStatus.PENDING
-                _save(material)
+                self._save(material)
         self._move(
             case,
             CaseStatus.SUBMITTED,
@@ -717,7 +798,7 @@ class MemoryOps(ServiceOps):
             ):
                 material.status = MaterialStatus.PROVIDED
                 material.checked = True
-                _save(material)
+                self._save(material)
         now = timezone.now()
         case.accepted_at = now
         case.clock = [clocks.start(now)]
@@ -779,7 +860,7 @@ class MemoryOps(ServiceOps):
             if target is None or value in (None, ""):
                 continue
             target.case.form_data = {**target.case.form_data, mapping.target_key: value}
-            _save(target.case)
+            self._save(target.case)
             self._event(
                 target.case,
                 "input_filled",
@@ -831,7 +912,7 @@ class MemoryOps(ServiceOps):
         case = held.case
         assert case.version is not None
         rows = services.step_rows(case, _definitions(case.version))
-        held.steps = _insert(rows)
+        held.steps = self._insert(rows)
         held.steps.sort(key=lambda s: s.order)
         for step in held.steps:
             if step.role != Role.WINDOW_CLERK or step.stage != 1:
@@ -842,7 +923,7 @@ class MemoryOps(ServiceOps):
             step.handled_by = actor if getattr(actor, "kind", None) == "staff" else None
             step.opinion = _("已受理")
             services._recompute_step_due(step, services._calendar(step.case))
-            _save(step)
+            self._save(step)
         self._advance(held, actor=actor, now=now)
 
     def _advance(self, held: _Held, *, actor: Any, now: datetime) -> None:
@@ -867,7 +948,7 @@ class MemoryOps(ServiceOps):
                 step.denial_proposed = False
                 step.clock = [clocks.start(now)]
                 services._recompute_step_due(step, services._calendar(step.case))
-                _save(step)
+                self._save(step)
                 started.append(step)
         self._event(
             held.case,
@@ -889,7 +970,7 @@ class MemoryOps(ServiceOps):
         if clocks.is_running(step.clock):
             step.clock = [*step.clock, clocks.stop(now)]
         services._recompute_step_due(step, services._calendar(step.case))
-        _save(step)
+        self._save(step)
 
     def _record_results(self, case: Case, outputs: Mapping[str, Any] | None) -> None:
         if outputs:
@@ -897,7 +978,7 @@ class MemoryOps(ServiceOps):
                 **case.outputs,
                 **{k: str(v).strip() for k, v in outputs.items() if str(v).strip()},
             }
-            _save(case)
+            self._save(case)
 
     def step_pass(
         self,
@@ -954,7 +1035,7 @@ class MemoryOps(ServiceOps):
             case.decision = Decision.APPROVED
             case.decided_at = now
             case.decision_reason = reason.strip()
-            _save(case)
+            self._save(case)
             self._finish(step, actor=actor, opinion=reason.strip() or _("准予"), now=now)
             self._event(
                 case,
@@ -978,7 +1059,7 @@ class MemoryOps(ServiceOps):
                 if clocks.is_running(open_step.clock):
                     open_step.clock = [*open_step.clock, clocks.stop(now)]
                 services._recompute_step_due(open_step, services._calendar(case))
-                _save(open_step)
+                self._save(open_step)
         case.decision = Decision.APPROVED if approved else Decision.DENIED
         case.decided_at = case.decided_at or now
         case.completed_at = now
@@ -1014,7 +1095,7 @@ class MemoryOps(ServiceOps):
         for step in steps:
             step.clock = [*step.clock, entry]
             services._recompute_step_due(step, services._calendar(step.case))
-            _save(step)
+            self._save(step)
         return steps
 
     def case_suspend(
@@ -1034,7 +1115,7 @@ class MemoryOps(ServiceOps):
             started_at=now,
             started_by=actor,
         )
-        _insert([suspension])
+        self._insert([suspension])
         held.suspension = suspension
         case.clock = [*case.clock, clocks.suspend(now, kind)]
         services._recompute_case_dues(case, services._calendar(case))
@@ -1060,7 +1141,7 @@ class MemoryOps(ServiceOps):
         suspension, held.suspension = held.suspension, None
         suspension.ended_at = now
         suspension.ended_by = actor
-        _save(suspension)
+        self._save(suspension)
         if suspension.kind == "hearing":
             case.visits += 1
         case.clock = [*case.clock, clocks.resume(now)]
@@ -1117,7 +1198,10 @@ class MemoryOps(ServiceOps):
                 child.delivery_detail = case.delivery_detail
                 child.delivered_at = now
                 self._move(child, CaseStatus.DELIVERED, actor=actor, kind="delivered")
-        # Delivered is final: nothing more is written from memory for this case.
+        # Delivered is final: nothing more is written from memory for this case but its rating,
+        # which continues its chain from here.
+        if case.pk in self.heads:
+            self.delivered[case.pk] = self.heads[case.pk]
         self._let_go(case)
         return case
 
@@ -1129,6 +1213,7 @@ class MemoryOps(ServiceOps):
         from tongban.reviews.models import BAD_LEVELS, Evaluation
         from tongban.reviews.models import Channel as ReviewChannel
 
+        head = self.delivered.pop(case.pk, None)
         if others or level in BAD_LEVELS or case.pk in self.plain or case.parent_id is not None:
             return reviews.evaluation_by_applicant(
                 actor=actor, case=case, occasion=occasion, level=level, **others
@@ -1146,12 +1231,13 @@ class MemoryOps(ServiceOps):
             recorded_by=None,
             rerating_of=None,
         )
-        insert_new([evaluation])
+        self.buffer.insert([evaluation])
         self._append(
             case,
             "review.submitted",
             actor,
-            {
+            head=head,
+            payload={
                 "number": case.number,
                 "evaluation": evaluation.pk,
                 "occasion": occasion,
@@ -1177,33 +1263,8 @@ class MemoryOps(ServiceOps):
         return services.extension_request(actor=actor, case=case, days=days, reason=reason)
 
 
-M = TypeVar("M", bound=Model)
-
-
 def _values(obj: Model) -> dict[str, Any]:
     return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
-
-
-def _insert(objs: list[M]) -> list[M]:
-    """Insert new rows and remember what was written, so that `_save` writes only what changed."""
-    insert_new(objs)
-    for obj in objs:
-        obj._written = _values(obj)  # type: ignore[attr-defined]
-    return objs
-
-
-def _save(obj: Model) -> None:
-    """`save()` for a row this writer inserted: only the fields changed since it last wrote it.
-    A JSON value (a clock, a form) is replaced by a new list or dict here, never changed in place,
-    so the value last written is still there to compare with."""
-    now = _values(obj)
-    before = obj._written  # type: ignore[attr-defined]
-    changed = [
-        name for name, value in now.items() if value is not before[name] and value != before[name]
-    ]
-    if changed:
-        update_existing(obj, changed)
-    obj._written = now  # type: ignore[attr-defined]
 
 
 _DEFINITIONS: dict[int, list[Any]] = {}
