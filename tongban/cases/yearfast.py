@@ -181,14 +181,18 @@ class MemoryOps(ServiceOps):
         self.heads: dict[int, tuple[int, str]] = {}  # held case → (seq, hash) of its last event
         self.bundles: dict[int, _BundleParts] = {}
         self.recipients: dict[tuple[int, bool], int] = {}  # (department, red) → phones alerted
-        self.buffer = Buffer()  # rows kept until the next statement of anyone else
-        # Case number counters by (region code, day), while nobody else has inserted a row.
+        # Rows kept until the next statement of anyone else, and written by a process of its own
+        # (on a SQLite file) while this one computes the next.
+        self.buffer = Buffer(elsewhere=True)
+        # Case number counters by (region code, day), while nobody else has inserted a counter.
         self.counters: dict[tuple[str, date], CaseNumberCounter] = {}
         self.counters_as_of = 0
         self.delivered: dict[int, tuple[int, str]] = {}  # delivered case → its chain's last link
 
     def writing(self) -> AbstractContextManager[Buffer]:
-        """Around the year: this writer's rows go out a table at a time (tongban.core.rows)."""
+        """Around the year: this writer's rows go out a table at a time (tongban.core.rows).
+        With a writer process (`buffer.writer`) the caller must not hold a transaction open
+        across calls: the process needs SQLite's write lock between them."""
         return self.buffer.holding()
 
     def flush(self) -> None:
@@ -309,9 +313,11 @@ class MemoryOps(ServiceOps):
         buffer writes at once (not SQLite), the service takes the number."""
         if not self.buffer.on:
             return services.case_number_next(region_code=region_code, day=day)
-        if self.counters_as_of != self.buffer.others_inserted:
+        others = self.buffer.others_inserted[CaseNumberCounter._meta.db_table]
+        others += self.buffer.others_inserted[""]
+        if self.counters_as_of != others:
             self.counters.clear()
-            self.counters_as_of = self.buffer.others_inserted
+            self.counters_as_of = others
         counter = self.counters.get((region_code, day))
         if counter is None:
             found = CaseNumberCounter.objects.filter(region_code=region_code, day=day).first()

@@ -16,13 +16,18 @@ and the per-field calls cost more than SQLite's own work on these small statemen
 
 from __future__ import annotations
 
+import multiprocessing
+import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from decimal import Decimal
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils.translation import gettext as _
 
 M = TypeVar("M", bound=models.Model)
 
@@ -248,15 +253,19 @@ class Buffer:
     row written is the one the call described even if the object changes later in memory.
     """
 
-    def __init__(self, using: str = "default") -> None:
+    def __init__(self, using: str = "default", *, elsewhere: bool = False) -> None:
         self.alias = using
         self.connection = connections[using]
         self.on = False
         self.rows: dict[type[models.Model], list[list[Any]]] = {}
         self.kept: dict[tuple[type[models.Model], Any], list[Any]] = {}
         self.changes: dict[tuple[type[models.Model], Any], dict[str, Any]] = {}
+        self.count = 0  # rows and changes kept
         self.next_keys: dict[type[models.Model], int] = {}
-        self.others_inserted = 0  # INSERTs sent by anyone else since holding() began
+        # INSERTs anyone else sent since holding() began, by table ("" for one not understood).
+        self.others_inserted: Counter[str] = Counter()
+        self.elsewhere = elsewhere
+        self.writer: _Writer | None = None
 
     # --- the calls ------------------------------------------------------------------------------
 
@@ -314,17 +323,41 @@ class Buffer:
                 row[positions[name]] = value
         else:
             self.changes.setdefault((model, obj.pk), {}).update(zip(names, params, strict=True))
+            self.count += 1
 
     # --- writing --------------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Write every kept row and change."""
-        if not (self.rows or self.changes):
+        """Write every kept row and change; with a writer process, wait until it has committed
+        them (unless the caller is inside a transaction, where they are written on its own
+        connection, as part of it)."""
+        if self.writer is not None and not self.connection.in_atomic_block:
+            self._send()
+            self.writer.sync(self.connection)
             return
-        rows, changes = self.rows, self.changes
-        self.rows, self.kept, self.changes = {}, {}, {}
+        statements = self._statements()
+        if not statements:
+            return
         connection = self.connection
         connection.validate_no_broken_transaction()
+        with connection.wrap_database_errors:
+            for sql, rows in statements:
+                connection.connection.executemany(sql, rows)
+
+    def _send(self) -> None:
+        assert self.writer is not None
+        statements = self._statements()
+        if statements:
+            self.writer.send(statements)
+
+    def _statements(self) -> list[tuple[str, list[list[Any]]]]:
+        """What is kept, as one statement and its rows per table and per set of changed columns;
+        nothing is kept afterwards."""
+        rows, changes = self.rows, self.changes
+        self.rows, self.kept, self.changes, self.count = {}, {}, {}, 0
+        statements = [
+            (_keyed_statement(model, self.alias).qmark, params) for model, params in rows.items()
+        ]
         grouped: dict[tuple[type[models.Model], tuple[str, ...]], list[list[Any]]] = {}
         for (model, pk), values in changes.items():
             names = tuple(sorted(values))
@@ -332,19 +365,24 @@ class Buffer:
             assert model._meta.pk is not None
             grouped.setdefault((model, names), []).append(
                 [values[attname] for _f, attname, *_ in statement.preparers]
-                + [model._meta.pk.get_db_prep_save(pk, connection)]
+                + [model._meta.pk.get_db_prep_save(pk, self.connection)]
             )
-        with connection.wrap_database_errors:
-            for model, params in rows.items():
-                connection.connection.executemany(_keyed_statement(model, self.alias).qmark, params)
-            for (model, names), params in grouped.items():
-                connection.connection.executemany(
-                    _update_statement(model, self.alias, names).qmark, params
-                )
+        statements += [
+            (_update_statement(model, self.alias, names).qmark, params)
+            for (model, names), params in grouped.items()
+        ]
+        return statements
 
     def _keep(self, model: type[models.Model], pk: Any, params: list[Any]) -> None:
         self.rows.setdefault(model, []).append(params)
         self.kept[(model, pk)] = params
+        self.count += 1
+        if (
+            self.writer is not None
+            and self.count >= SEND_EVERY
+            and not self.connection.in_atomic_block
+        ):
+            self._send()
 
     def _next_key(self, model: type[models.Model]) -> int:
         key = self.next_keys.get(model)
@@ -371,7 +409,7 @@ class Buffer:
     def holding(self) -> Iterator[Buffer]:
         """Keep rows (SQLite, nothing watching the connection) or write them at once (elsewhere).
         On leaving without an error what is kept is written; after an error it is dropped, with
-        the transaction the caller rolls back."""
+        the transaction the caller rolls back (and the writer process's own)."""
         connection = self.connection
         if (
             connection.vendor != "sqlite"
@@ -381,6 +419,8 @@ class Buffer:
             yield self
             return
         connection.ensure_connection()
+        if self.elsewhere and not connection.is_in_memory_db():  # type: ignore[attr-defined]
+            self.writer = _Writer(connection)
         self.on = True
         try:
             with connection.execute_wrapper(self._before):
@@ -388,12 +428,96 @@ class Buffer:
             self.flush()
         finally:
             self.on = False
-            self.rows, self.kept, self.changes, self.next_keys = {}, {}, {}, {}
+            self.rows, self.kept, self.changes, self.count = {}, {}, {}, 0
+            self.next_keys = {}
+            if self.writer is not None:
+                self.writer.stop()
+                self.writer = None
 
     def _before(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         self.flush()
         result = execute(sql, params, many, context)
         if sql.lstrip()[:6].upper() == "INSERT":
-            self.next_keys.clear()
-            self.others_inserted += 1
+            found = _INSERT_INTO.match(sql)
+            table = found.group(1) if found else ""
+            self.others_inserted[table] += 1
+            if table:
+                for model in [m for m in self.next_keys if m._meta.db_table == table]:
+                    del self.next_keys[model]
+            else:
+                self.next_keys.clear()
         return result
+
+
+_INSERT_INTO = re.compile(r'\s*INSERT\s+INTO\s+"?(\w+)"?', re.IGNORECASE)
+
+# Rows and changes kept before a writer process is sent them: about two cases of a demo year.
+SEND_EVERY = 100
+
+
+_PORTABLE = frozenset({str, int, float, bytes, bool, type(None)})
+
+
+def _portable(value: Any) -> Any:
+    """A value the writer process binds as this process would, without Django: a choice (a str
+    or int subclass) as its plain value, a Decimal as Django's SQLite adapter writes it."""
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class _Writer:
+    """A process of its own that runs the buffer's statements on its own connection to the same
+    SQLite file (tongban.core.rowwriter), while this one goes on computing the next rows. Before
+    this connection sends anything, `sync` waits until the process has committed what it was
+    sent: SQLite lets one connection write at a time, and a reader must see those rows."""
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        from tongban.core import rowwriter
+
+        settings = connection.settings_dict
+        options = settings.get("OPTIONS", {})
+        pragmas = [p.strip() for p in options.get("init_command", "").split(";") if p.strip()]
+        context = multiprocessing.get_context("spawn")
+        self.pipe, theirs = context.Pipe()
+        self.process = context.Process(
+            target=rowwriter.serve,
+            args=(theirs, str(settings["NAME"]), pragmas, float(options.get("timeout", 20))),
+            daemon=True,
+        )
+        self.process.start()
+        theirs.close()
+        self.pending = False
+
+    def send(self, statements: list[tuple[str, list[list[Any]]]]) -> None:
+        self.pipe.send(
+            [
+                (sql, [[v if type(v) in _PORTABLE else _portable(v) for v in row] for row in rows])
+                for sql, rows in statements
+            ]
+        )
+        self.pending = True
+
+    def sync(self, connection: BaseDatabaseWrapper) -> None:
+        if not self.pending:
+            return
+        try:
+            self.pipe.send(None)
+            error = self.pipe.recv()
+        except (EOFError, OSError) as lost:
+            raise RuntimeError(_("写入进程意外退出，原因见其上方的输出。")) from lost
+        self.pending = False
+        if error is not None:
+            with connection.wrap_database_errors:
+                raise error
+
+    def stop(self) -> None:
+        """End the process; what it was sent and not told to commit is rolled back."""
+        with suppress(BrokenPipeError, OSError):
+            self.pipe.send("stop")
+        self.process.join(timeout=30)
+        self.pipe.close()
