@@ -188,6 +188,7 @@ class MemoryOps(ServiceOps):
         self.counters: dict[tuple[str, date], CaseNumberCounter] = {}
         self.counters_as_of = 0
         self.delivered: dict[int, tuple[int, str]] = {}  # delivered case → its chain's last link
+        self.definitions: dict[int, list[Any]] = {}  # version → its step definitions
 
     def writing(self) -> AbstractContextManager[Buffer]:
         """Around the year: this writer's rows go out a table at a time (tongban.core.rows).
@@ -307,6 +308,16 @@ class MemoryOps(ServiceOps):
         for child in held.children if held else []:
             self._let_go(child.case)
 
+    def _definitions(self, version: ItemVersion) -> list[Any]:
+        """A published version's steps never change (and are no row of this writer's): read
+        once a run."""
+        found = self.definitions.get(version.pk)
+        if found is None:
+            with self.buffer.unsynced():
+                found = list(version.steps.select_related("department").order_by("order"))
+            self.definitions[version.pk] = found
+        return found
+
     def _number(self, region_code: str, day: date) -> str:
         """services.case_number_next, from the day's counter row held here. The row is read
         again after anyone else inserts a row (a service may have taken a number). Where the
@@ -320,7 +331,10 @@ class MemoryOps(ServiceOps):
             self.counters_as_of = others
         counter = self.counters.get((region_code, day))
         if counter is None:
-            found = CaseNumberCounter.objects.filter(region_code=region_code, day=day).first()
+            # Since anyone else last inserted a counter (which wrote out everything first), this
+            # writer has not written the row of this day: it is as the database has it.
+            with self.buffer.unsynced():
+                found = CaseNumberCounter.objects.filter(region_code=region_code, day=day).first()
             if found is None:
                 counter = CaseNumberCounter(region_code=region_code, day=day, last=1)
                 self._insert([counter])
@@ -917,7 +931,7 @@ class MemoryOps(ServiceOps):
     def _instantiate_steps(self, held: _Held, *, actor: Any, now: datetime) -> None:
         case = held.case
         assert case.version is not None
-        rows = services.step_rows(case, _definitions(case.version))
+        rows = services.step_rows(case, self._definitions(case.version))
         held.steps = self._insert(rows)
         held.steps.sort(key=lambda s: s.order)
         for step in held.steps:
@@ -1271,18 +1285,6 @@ class MemoryOps(ServiceOps):
 
 def _values(obj: Model) -> dict[str, Any]:
     return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
-
-
-_DEFINITIONS: dict[int, list[Any]] = {}
-
-
-def _definitions(version: ItemVersion) -> list[Any]:
-    """A published version's steps never change: read once a run."""
-    found = _DEFINITIONS.get(version.pk)
-    if found is None:
-        found = list(version.steps.select_related("department").order_by("order"))
-        _DEFINITIONS[version.pk] = found
-    return found
 
 
 def _content(content: bytes) -> Any:

@@ -2,10 +2,12 @@
 
 The process opens its own connection to the same SQLite file and waits for messages on a pipe:
 
-- a list of `(sql, rows)`: each statement is run with `executemany`, inside one transaction
-  begun at the first of them;
-- `None`: commit, and answer with `None` or the error met since the last answer (after an error
-  the rest is skipped and the transaction rolled back);
+- a list of `(sql, rows)`: each statement is run with `executemany`, in a transaction that is
+  committed as soon as no further message waits, so that the other process, which asks before
+  each statement of its own, seldom has to wait for a commit;
+- `None`: commit what is not yet committed, and answer with `None` or the error met since the
+  last answer (after an error, what came since the last commit is rolled back and the rest of
+  the messages until this one are skipped);
 - `"stop"`: roll back what is not committed and end.
 
 Only the standard library is imported here: the process starts without Django.
@@ -53,6 +55,9 @@ def serve(pipe: Connection, path: str, pragmas: list[str], timeout: float) -> No
                     open_ = True
                 for sql, rows in message:
                     db.executemany(sql, rows)
+                if not pipe.poll():
+                    db.execute("COMMIT")
+                    open_ = False
             except sqlite3.Error as failed:
                 error = failed
     finally:

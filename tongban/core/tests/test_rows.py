@@ -330,3 +330,17 @@ def test_a_writer_process_commits_what_it_is_sent_and_reports_a_failure(tmp_path
     assert not writer.process.is_alive()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM t").fetchone() == (3,)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the buffer keeps rows on SQLite only")
+def test_an_unsynced_read_leaves_kept_rows_kept_and_refuses_a_write():
+    from tongban.core.rows import Buffer
+
+    buffer = Buffer()
+    with buffer.holding():
+        (kept,) = buffer.insert(_events("11")[:1])
+        with buffer.unsynced():
+            assert not Event.objects.filter(pk=kept.pk).exists()
+            with pytest.raises(RuntimeError), transaction.atomic():
+                Event.objects.bulk_create(_events("12")[:1])
+        assert Event.objects.filter(pk=kept.pk).exists()  # an ordinary read writes it first
