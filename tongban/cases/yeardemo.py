@@ -938,13 +938,11 @@ def generate(config: Config) -> Summary:
         steps = 0
         batch: Any = None
         try:
-            with env.ops.writing() as buffer:
-                # Calls share a transaction, unless a writer process commits the rows instead.
-                batched = config.fast and getattr(buffer, "writer", None) is None
+            with env.ops.writing():
                 while queue:
                     at, order, script = heapq.heappop(queue)
                     clock.set(at)
-                    if batched and batch is None:
+                    if config.fast and batch is None:
                         batch = transaction.atomic()
                         batch.__enter__()
                     _push(queue, script, order, end_moment)

@@ -181,9 +181,7 @@ class MemoryOps(ServiceOps):
         self.heads: dict[int, tuple[int, str]] = {}  # held case → (seq, hash) of its last event
         self.bundles: dict[int, _BundleParts] = {}
         self.recipients: dict[tuple[int, bool], int] = {}  # (department, red) → phones alerted
-        # Rows kept until the next statement of anyone else, and written by a process of its own
-        # (on a SQLite file) while this one computes the next.
-        self.buffer = Buffer(elsewhere=True)
+        self.buffer = Buffer()  # rows kept until the next statement of anyone else
         # Case number counters by (region code, day), while nobody else has inserted a counter.
         self.counters: dict[tuple[str, date], CaseNumberCounter] = {}
         self.counters_as_of = 0
@@ -191,9 +189,7 @@ class MemoryOps(ServiceOps):
         self.definitions: dict[int, list[Any]] = {}  # version → its step definitions
 
     def writing(self) -> AbstractContextManager[Buffer]:
-        """Around the year: this writer's rows go out a table at a time (tongban.core.rows).
-        With a writer process (`buffer.writer`) the caller must not hold a transaction open
-        across calls: the process needs SQLite's write lock between them."""
+        """Around the year: this writer's rows go out a table at a time (tongban.core.rows)."""
         return self.buffer.holding()
 
     def flush(self) -> None:

@@ -16,18 +16,15 @@ and the per-field calls cost more than SQLite's own work on these small statemen
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
-from decimal import Decimal
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.utils.translation import gettext as _
 
 M = TypeVar("M", bound=models.Model)
 
@@ -253,20 +250,17 @@ class Buffer:
     row written is the one the call described even if the object changes later in memory.
     """
 
-    def __init__(self, using: str = "default", *, elsewhere: bool = False) -> None:
+    def __init__(self, using: str = "default") -> None:
         self.alias = using
         self.connection = connections[using]
         self.on = False
         self.rows: dict[type[models.Model], list[list[Any]]] = {}
         self.kept: dict[tuple[type[models.Model], Any], list[Any]] = {}
         self.changes: dict[tuple[type[models.Model], Any], dict[str, Any]] = {}
-        self.count = 0  # rows and changes kept
         self.skip = False  # inside unsynced()
         self.next_keys: dict[type[models.Model], int] = {}
         # INSERTs anyone else sent since holding() began, by table ("" for one not understood).
         self.others_inserted: Counter[str] = Counter()
-        self.elsewhere = elsewhere
-        self.writer: _Writer | None = None
 
     # --- the calls ------------------------------------------------------------------------------
 
@@ -324,18 +318,11 @@ class Buffer:
                 row[positions[name]] = value
         else:
             self.changes.setdefault((model, obj.pk), {}).update(zip(names, params, strict=True))
-            self.count += 1
 
     # --- writing --------------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Write every kept row and change; with a writer process, wait until it has committed
-        them (unless the caller is inside a transaction, where they are written on its own
-        connection, as part of it)."""
-        if self.writer is not None and not self.connection.in_atomic_block:
-            self._send()
-            self.writer.sync(self.connection)
-            return
+        """Write every kept row and change."""
         statements = self._statements()
         if not statements:
             return
@@ -345,17 +332,11 @@ class Buffer:
             for sql, rows in statements:
                 connection.connection.executemany(sql, rows)
 
-    def _send(self) -> None:
-        assert self.writer is not None
-        statements = self._statements()
-        if statements:
-            self.writer.send(statements)
-
     def _statements(self) -> list[tuple[str, list[list[Any]]]]:
         """What is kept, as one statement and its rows per table and per set of changed columns;
         nothing is kept afterwards."""
         rows, changes = self.rows, self.changes
-        self.rows, self.kept, self.changes, self.count = {}, {}, {}, 0
+        self.rows, self.kept, self.changes = {}, {}, {}
         statements = [
             (_keyed_statement(model, self.alias).qmark, params) for model, params in rows.items()
         ]
@@ -377,13 +358,6 @@ class Buffer:
     def _keep(self, model: type[models.Model], pk: Any, params: list[Any]) -> None:
         self.rows.setdefault(model, []).append(params)
         self.kept[(model, pk)] = params
-        self.count += 1
-        if (
-            self.writer is not None
-            and self.count >= SEND_EVERY
-            and not self.connection.in_atomic_block
-        ):
-            self._send()
 
     def _next_key(self, model: type[models.Model]) -> int:
         key = self.next_keys.get(model)
@@ -410,7 +384,7 @@ class Buffer:
     def holding(self) -> Iterator[Buffer]:
         """Keep rows (SQLite, nothing watching the connection) or write them at once (elsewhere).
         On leaving without an error what is kept is written; after an error it is dropped, with
-        the transaction the caller rolls back (and the writer process's own)."""
+        the transaction the caller rolls back."""
         connection = self.connection
         if (
             connection.vendor != "sqlite"
@@ -420,8 +394,6 @@ class Buffer:
             yield self
             return
         connection.ensure_connection()
-        if self.elsewhere and not connection.is_in_memory_db():  # type: ignore[attr-defined]
-            self.writer = _Writer(connection)
         self.on = True
         try:
             with connection.execute_wrapper(self._before):
@@ -429,17 +401,13 @@ class Buffer:
             self.flush()
         finally:
             self.on = False
-            self.rows, self.kept, self.changes, self.count = {}, {}, {}, 0
-            self.next_keys = {}
-            if self.writer is not None:
-                self.writer.stop()
-                self.writer = None
+            self.rows, self.kept, self.changes, self.next_keys = {}, {}, {}, {}
 
     @contextmanager
     def unsynced(self) -> Iterator[None]:
-        """Reads that need none of the rows kept or sent since the last statement of anyone else
+        """Reads that need none of the rows kept since the last statement of anyone else
         (a table this buffer never writes, a row the caller knows it has not written since):
-        they go out without writing what is kept and without waiting for the writer process."""
+        they go out without writing what is kept first."""
         self.skip = True
         try:
             yield
@@ -465,74 +433,3 @@ class Buffer:
 
 
 _INSERT_INTO = re.compile(r'\s*INSERT\s+INTO\s+"?(\w+)"?', re.IGNORECASE)
-
-# Rows and changes kept before a writer process is sent them: about half a case of a demo year.
-SEND_EVERY = 20
-
-
-_PORTABLE = frozenset({str, int, float, bytes, bool, type(None)})
-
-
-def _portable(value: Any) -> Any:
-    """A value the writer process binds as this process would, without Django: a choice (a str
-    or int subclass) as its plain value, a Decimal as Django's SQLite adapter writes it."""
-    if isinstance(value, str):
-        return str.__str__(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-class _Writer:
-    """A process of its own that runs the buffer's statements on its own connection to the same
-    SQLite file (tongban.core.rowwriter), while this one goes on computing the next rows. Before
-    this connection sends anything, `sync` waits until the process has committed what it was
-    sent: SQLite lets one connection write at a time, and a reader must see those rows."""
-
-    def __init__(self, connection: BaseDatabaseWrapper) -> None:
-        from tongban.core import rowwriter
-
-        settings = connection.settings_dict
-        options = settings.get("OPTIONS", {})
-        pragmas = [p.strip() for p in options.get("init_command", "").split(";") if p.strip()]
-        context = multiprocessing.get_context("spawn")
-        self.pipe, theirs = context.Pipe()
-        self.process = context.Process(
-            target=rowwriter.serve,
-            args=(theirs, str(settings["NAME"]), pragmas, float(options.get("timeout", 20))),
-            daemon=True,
-        )
-        self.process.start()
-        theirs.close()
-        self.pending = False
-
-    def send(self, statements: list[tuple[str, list[list[Any]]]]) -> None:
-        self.pipe.send(
-            [
-                (sql, [[v if type(v) in _PORTABLE else _portable(v) for v in row] for row in rows])
-                for sql, rows in statements
-            ]
-        )
-        self.pending = True
-
-    def sync(self, connection: BaseDatabaseWrapper) -> None:
-        if not self.pending:
-            return
-        try:
-            self.pipe.send(None)
-            error = self.pipe.recv()
-        except (EOFError, OSError) as lost:
-            raise RuntimeError(_("写入进程意外退出，原因见其上方的输出。")) from lost
-        self.pending = False
-        if error is not None:
-            with connection.wrap_database_errors:
-                raise error
-
-    def stop(self) -> None:
-        """End the process; what it was sent and not told to commit is rolled back."""
-        with suppress(BrokenPipeError, OSError):
-            self.pipe.send("stop")
-        self.process.join(timeout=30)
-        self.pipe.close()

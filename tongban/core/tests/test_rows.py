@@ -295,43 +295,6 @@ def test_rows_kept_when_an_error_leaves_the_block_are_not_written():
         assert not Event.objects.filter(pk=kept.pk).exists()
 
 
-def test_a_writer_process_commits_what_it_is_sent_and_reports_a_failure(tmp_path):
-    """The buffer's writer process (used on a SQLite file) against a file of its own."""
-    import sqlite3
-    from types import SimpleNamespace
-
-    from tongban.core.rows import _Writer
-
-    path = tmp_path / "rows.sqlite3"
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE t (id integer PRIMARY KEY, name text UNIQUE)")
-    here = SimpleNamespace(
-        settings_dict={"NAME": str(path), "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;"}},
-        wrap_database_errors=connection.wrap_database_errors,
-    )
-    writer = _Writer(here)
-    try:
-        writer.send([("INSERT INTO t (id, name) VALUES (?, ?)", [[1, "甲"], [2, "乙"]])])
-        writer.sync(here)
-        with sqlite3.connect(path) as db:
-            assert db.execute("SELECT id, name FROM t ORDER BY id").fetchall() == [
-                (1, "甲"),
-                (2, "乙"),
-            ]
-        writer.send([("INSERT INTO t (id, name) VALUES (?, ?)", [[3, "丙"], [4, "甲"]])])
-        with pytest.raises(IntegrityError):
-            writer.sync(here)
-        with sqlite3.connect(path) as db:  # the failed batch is rolled back whole
-            assert db.execute("SELECT count(*) FROM t").fetchone() == (2,)
-        writer.send([("INSERT INTO t (id, name) VALUES (?, ?)", [[3, "丙"]])])
-        writer.sync(here)
-    finally:
-        writer.stop()
-    assert not writer.process.is_alive()
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT count(*) FROM t").fetchone() == (3,)
-
-
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the buffer keeps rows on SQLite only")
 def test_an_unsynced_read_leaves_kept_rows_kept_and_refuses_a_write():
     from tongban.core.rows import Buffer
