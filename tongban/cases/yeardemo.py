@@ -31,7 +31,7 @@ from functools import cached_property
 from typing import Any
 from unittest import mock
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from stdnum.cn import ric, uscc
@@ -918,7 +918,11 @@ def generate(config: Config) -> Summary:
     summary = Summary(cases=config.cases)
     end_moment = _at(config.end, 23.99)
     first = _at(config.start, 0)
-    with simulated_clock(first) as clock, _quiet() if config.fast else _nothing():
+    with (
+        simulated_clock(first) as clock,
+        _quiet() if config.fast else _nothing(),
+        _page_cache() if config.fast else _nothing(),
+    ):
         cast = _cast(config)
         cal = calendar_for(cast.hall.region)
         env = _Env(
@@ -970,6 +974,28 @@ def generate(config: Config) -> Summary:
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+# SQLite's page cache while a year is written, in KiB. With the default 2 MB a large year's
+# writes keep evicting the index pages they are about to change again (docs/BENCHMARKS.md).
+PAGE_CACHE_KIB = 512 * 1024
+
+
+@contextmanager
+def _page_cache() -> Iterator[None]:
+    """A larger page cache on SQLite for the run, and the connection's own back afterwards."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = -{int(PAGE_CACHE_KIB)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _push(

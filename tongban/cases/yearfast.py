@@ -6,8 +6,10 @@ every call to the services (tongban.cases, reviews, supervision) and reads from 
 reference, `tongban demo --plain`. `MemoryOps` writes the same rows for the calls a demo case makes
 most (application and files, supplement notices, refusal, acceptance, steps and decisions, special
 procedures, 一件事, delivery, a satisfied rating, the morning sweep's card alerts) from the rows it
-holds in memory, with statements built once (tongban.core.rows): no lock, no permission check and
-no read back, which a demo run can skip because nobody else writes its cases. Any other call
+holds in memory: no lock, no permission check and no read back, which a demo run can skip because
+nobody else writes its cases. On SQLite its rows are kept in a `core.rows.Buffer` and written a
+table at a time just before anyone else's statement (the morning sweep's, a service's), so a row
+changed several times in a day is written once (docs/decisions/0017). Any other call
 (容缺, 告知承诺, an extension, a withdrawal, a bad rating …) goes to the services, and that case is
 read from the database from then on. The two must write the same rows: test_yeardemo.py compares
 a year written each way, every case, step, material, file record, notice, suspension, rating, card
