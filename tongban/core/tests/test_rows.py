@@ -229,9 +229,8 @@ def test_a_buffer_keeps_rows_until_someone_else_sends_a_statement():
         assert _in_table(mine[0].pk) is not held
         case.visits, case.title = 3, "改过"
         buffer.update(case, ["visits"])  # a row written earlier: its changed column is kept
-        assert Case.objects.filter(
-            pk=case.pk, visits=3
-        ).exists()  # a read writes what is kept first
+        # A read writes what is kept first.
+        assert Case.objects.filter(pk=case.pk, visits=3).exists()
         assert _in_table(mine[1].pk)
 
         # Someone else's insert takes the next key; the buffer asks again and goes on after it.
