@@ -294,15 +294,18 @@ def test_rows_kept_when_an_error_leaves_the_block_are_not_written():
         assert not Event.objects.filter(pk=kept.pk).exists()
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the buffer keeps rows on SQLite only")
 def test_an_unsynced_read_leaves_kept_rows_kept_and_refuses_a_write():
+    """On SQLite; elsewhere the buffer keeps nothing, so the row is there at once and an
+    unsynced block changes nothing."""
     from tongban.core.rows import Buffer
 
     buffer = Buffer()
+    held = connection.vendor == "sqlite"
     with buffer.holding():
         (kept,) = buffer.insert(_events("11")[:1])
         with buffer.unsynced():
-            assert not Event.objects.filter(pk=kept.pk).exists()
-            with pytest.raises(RuntimeError), transaction.atomic():
-                Event.objects.bulk_create(_events("12")[:1])
+            assert Event.objects.filter(pk=kept.pk).exists() is not held
+            if held:
+                with pytest.raises(RuntimeError), transaction.atomic():
+                    Event.objects.bulk_create(_events("12")[:1])
         assert Event.objects.filter(pk=kept.pk).exists()  # an ordinary read writes it first
