@@ -444,7 +444,10 @@ def applicant_register(
         account=account,
     )
     with transaction.atomic():
-        _full_clean(applicant)
+        # The model's constraints (one identifier, the kind's; each identifier once) are what
+        # the checks above establish, with their own messages; the database holds them again.
+        # Validating them here would cost five more queries a registration.
+        applicant.full_clean(validate_constraints=False)
         applicant.save()
         event_append(
             subject=applicant,
