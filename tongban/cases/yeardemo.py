@@ -31,6 +31,7 @@ from functools import cached_property
 from typing import Any
 from unittest import mock
 
+from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -182,12 +183,12 @@ def _credit_code(rng: random.Random) -> str:
 
 
 def _applicant_account(mobile: str) -> User:
-    account, created = User.objects.get_or_create(
-        kind=AccountKind.APPLICANT, mobile=mobile, defaults={"username": f"m{mobile}"}
+    account, _created = User.objects.get_or_create(
+        kind=AccountKind.APPLICANT,
+        mobile=mobile,
+        # As set_unusable_password() makes it: a portal account signs in by SMS code only.
+        defaults={"username": f"m{mobile}", "password": make_password(None)},
     )
-    if created:
-        account.set_unusable_password()
-        account.save(update_fields=["password"])
     return account
 
 
