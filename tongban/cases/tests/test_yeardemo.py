@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
@@ -73,6 +74,12 @@ def _snapshot(database: Path) -> dict[str, list[tuple[Any, ...]]]:
             " ORDER BY subject_type, subject_id, seq"
         ).fetchall()
         others = {name: db.execute(sql).fetchall() for name, sql in _OTHER_ROWS.items()}
+        stored = db.execute("SELECT file, sha256 FROM cases_upload ORDER BY file").fetchall()
+    media = database.parent / f"{database.stem}-var" / "media"
+    # Each upload's file, by its own name, holds the bytes its row describes.
+    files = [(media / name).read_bytes() for name, _sha in stored]
+    assert [hashlib.sha256(data).hexdigest() for data in files] == [sha for _n, sha in stored]
+    assert len({name for name, _sha in stored}) == len(stored)
     return {"cases": [(kept, *row) for row in cases], "steps": steps, "events": events, **others}
 
 
