@@ -204,6 +204,56 @@ def test_a_value_that_needs_converting_is_converted_and_a_plain_one_passes():
     assert (stored.status, stored.commitment) == ("completed", False)
 
 
+def test_the_short_conversions_give_what_get_db_prep_save_gives():
+    """Every field of the rows the demo writes most, with values of every type its converter
+    shortens and some it passes on: the same parameter either way, on this connection."""
+    import uuid
+    import zoneinfo
+
+    from tongban.cases.models import Step, Upload
+    from tongban.core.rows import _converter
+
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    values = [
+        None,
+        AT,
+        AT.astimezone(shanghai),
+        dt.datetime(2026, 2, 17, 23, 59, 59, tzinfo=shanghai),  # a day earlier in UTC
+        dt.date(2026, 10, 8),
+        "2026-10-08",
+        {"名": "张三", "n": [1, 2.5, None, True], "at": "2026-12-04"},
+        [{"stop": "2026-12-04T01:02:03+00:00"}],
+        "只是一段文字",
+        uuid.UUID("12345678123456781234567812345678"),
+        "12345678-1234-5678-1234-567812345678",
+    ]
+    shortened: set[tuple[str, str]] = set()
+    for model in (Case, Step, CaseMaterial, Event, Upload):
+        for field in model._meta.concrete_fields:
+            convert = _converter(field, connection.vendor)
+            if connection.vendor != "sqlite":  # elsewhere every value takes the ORM's way
+                assert convert == field.get_db_prep_save
+                continue
+            for value in values:
+                try:
+                    expected = field.get_db_prep_save(value, connection)
+                except Exception as exc:  # a value this field does not take: refused alike
+                    with pytest.raises(type(exc)):
+                        convert(value, connection)
+                    continue
+                assert convert(value, connection) == expected, (model.__name__, field.name, value)
+                if convert != field.get_db_prep_save and value is not None:
+                    shortened.add((type(field).__name__, type(value).__name__))
+    if connection.vendor == "sqlite":
+        assert {
+            ("DateTimeField", "datetime"),
+            ("DateField", "date"),
+            ("JSONField", "dict"),
+            ("JSONField", "list"),
+            ("UUIDField", "UUID"),
+        } <= shortened
+
+
 def _in_table(key: int) -> bool:
     """Whether the event is in the table, asked of the driver itself (no flush on the way)."""
     raw = connection.connection
