@@ -275,3 +275,35 @@ def test_the_admin_shows_events_but_cannot_change_them(admin_client):
     event = event_append(subject=CASE, kind="case.submitted")
     assert admin_client.get("/django-admin/core/event/").status_code == 200
     assert admin_client.get(f"/django-admin/core/event/{event.pk}/delete/").status_code == 403
+
+
+def test_a_payload_is_normalised_as_it_reads_back_from_json():
+    """The short copy for plain payloads gives what the JSON round trip gives, and a copy."""
+    import datetime as dt
+    import json
+    from decimal import Decimal
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from tongban.cases.workflow import CaseStatus
+    from tongban.core.eventlog import normalise_payload
+
+    plain = {"number": "4309812026", "visits": 2, "ok": True, "none": None, "名": ["甲", {"乙": 1}]}
+    payloads = [
+        plain,
+        {"status": CaseStatus.ACCEPTED, "from": CaseStatus.SUBMITTED},  # choices: str subclasses
+        {"at": dt.datetime(2026, 12, 8, 9, 30, tzinfo=dt.UTC), "day": dt.date(2026, 12, 8)},
+        {"pair": (1, 2), "amount": Decimal("1.50"), "ratio": 0.25, "n": [1.0, float("inf")]},
+        {1: "a key that is no string"},
+        {},
+    ]
+    for payload in payloads:
+        expected = json.loads(json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False))
+        normalised = normalise_payload(payload)
+        assert normalised == expected
+        assert json.dumps(normalised) == json.dumps(expected)  # the same types, not just equal
+    choices = normalise_payload({"status": CaseStatus.ACCEPTED})
+    assert type(choices["status"]) is str
+    copy = normalise_payload(plain)
+    plain["名"][1]["乙"] = 2
+    assert copy["名"][1]["乙"] == 1  # later changes to the caller's payload do not reach it
