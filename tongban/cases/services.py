@@ -764,25 +764,7 @@ def case_accept(
     with transaction.atomic():
         case = _locked(case)
         _check_answerable(case, actor, _("受理"))
-        version = case.version
-        errors: dict[str, list[str]] = {}
-        if tolerated:
-            if version is not None and not version.tolerance_allowed:
-                errors["tolerated"] = [_("该事项不允许容缺受理。")]
-            not_tolerable = [m.name for m in tolerated if not m.tolerable or m.case_id != case.pk]
-            if not_tolerable:
-                errors["tolerated"] = [
-                    _("以下材料不能容缺：%(names)s。") % {"names": "、".join(not_tolerable)}
-                ]
-            if owed_by is None:
-                errors["owed_by"] = [_("请填写容缺材料的补齐日期。")]
-            elif owed_by <= timezone.localdate():
-                errors["owed_by"] = [_("补齐日期应晚于今天。")]
-        if commitment:
-            if version is None or not version.commitment_allowed:
-                errors["commitment"] = [_("该事项不适用告知承诺制。")]
-            if not commitment_text.strip():
-                errors["commitment_text"] = [_("请记录申请人签署的承诺内容。")]
+        errors = acceptance_errors(case, tolerated, owed_by, commitment, commitment_text)
         if errors:
             raise ValidationError(errors)
         _checklist_apply(case, checklist)
@@ -791,11 +773,12 @@ def case_accept(
         case.clock = [clocks.start(now)]
         cal = _calendar(case)
         if tolerated:
+            assert owed_by is not None
             for material in tolerated:
                 material.status = MaterialStatus.TOLERATED
                 material.owed_by = owed_by
                 material.save(update_fields=["status", "owed_by"])
-            case.tolerance_due = timezone.make_aware(datetime.combine(owed_by, datetime.max.time()))  # type: ignore[arg-type]
+            case.tolerance_due = tolerance_due(owed_by)
         if commitment:
             case.commitment = True
             case.commitment_text = commitment_text.strip()
@@ -822,6 +805,42 @@ def case_accept(
             _instantiate_steps(case, actor=actor, now=now)
         notify.applicant_sms_on_commit(case=case, what="accepted")
     return case
+
+
+def acceptance_errors(
+    case: Case,
+    tolerated: Sequence[CaseMaterial],
+    owed_by: date | None,
+    commitment: bool,
+    commitment_text: str,
+) -> dict[str, list[str]]:
+    """What is wrong with accepting with these tolerated materials (容缺) or on a commitment
+    (告知承诺), by field; empty when nothing is."""
+    version = case.version
+    errors: dict[str, list[str]] = {}
+    if tolerated:
+        if version is not None and not version.tolerance_allowed:
+            errors["tolerated"] = [_("该事项不允许容缺受理。")]
+        not_tolerable = [m.name for m in tolerated if not m.tolerable or m.case_id != case.pk]
+        if not_tolerable:
+            errors["tolerated"] = [
+                _("以下材料不能容缺：%(names)s。") % {"names": "、".join(not_tolerable)}
+            ]
+        if owed_by is None:
+            errors["owed_by"] = [_("请填写容缺材料的补齐日期。")]
+        elif owed_by <= timezone.localdate():
+            errors["owed_by"] = [_("补齐日期应晚于今天。")]
+    if commitment:
+        if version is None or not version.commitment_allowed:
+            errors["commitment"] = [_("该事项不适用告知承诺制。")]
+        if not commitment_text.strip():
+            errors["commitment_text"] = [_("请记录申请人签署的承诺内容。")]
+    return errors
+
+
+def tolerance_due(owed_by: date) -> datetime:
+    """The end of the day the tolerated materials are owed by."""
+    return timezone.make_aware(datetime.combine(owed_by, datetime.max.time()))
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -1366,13 +1385,20 @@ def _conclude(case: Case, *, actor: Any, approved: bool, now: datetime) -> None:
 
 def _decide_on_commitment(case: Case, *, actor: Any, now: datetime) -> None:
     """告知承诺: decided on the signed commitment at once; the check follows within its own limit."""
+    check = commitment_post_check(case, now)
+    check.save()
+    _conclude(case, actor=actor, approved=True, now=now)
+    _event(case, "post_check_scheduled", actor, {"due": _iso(check.due)})
+
+
+def commitment_post_check(case: Case, now: datetime) -> PostCheck:
+    """The post-check a decision on a commitment schedules (unsaved), and the decision's reason
+    set on the case."""
     limit = getattr(settings, "CASE_POST_CHECK_DAYS", 20)
     due = _due_of([clocks.start(now)], limit, DayUnit.WORKING.value, _calendar(case))
     assert due is not None
-    PostCheck.objects.create(case=case, due=due)
     case.decision_reason = _("申请人已签署告知承诺书，当场作出决定。")
-    _conclude(case, actor=actor, approved=True, now=now)
-    _event(case, "post_check_scheduled", actor, {"due": _iso(due)})
+    return PostCheck(case=case, due=due)
 
 
 def post_check_record(*, actor: Any, case: Case, passed: bool, note: str) -> Case:

@@ -4,16 +4,17 @@
 `ops.step_pass` …) and reads the case back with another (`ops.active_steps` …). `ServiceOps` sends
 every call to the services (tongban.cases, reviews, supervision) and reads from the database: the
 reference, `tongban demo --plain`. `MemoryOps` writes the same rows for the calls a demo case makes
-most (application and files, supplement notices, refusal, acceptance, steps and decisions, special
-procedures, 一件事, delivery, a satisfied rating, the morning sweep's card alerts) from the rows it
-holds in memory: no lock, no permission check and no read back, which a demo run can skip because
-nobody else writes its cases. On SQLite its rows are kept in a `core.rows.Buffer` and written a
-table at a time just before anyone else's statement (the morning sweep's, a service's), so a row
-changed several times in a day is written once (docs/decisions/0017). Any other call
-(容缺, 告知承诺, an extension, a withdrawal, a bad rating …) goes to the services, and that case is
-read from the database from then on. The two must write the same rows: test_yeardemo.py compares
-a year written each way, every case, step, material, file record, notice, suspension, rating, card
-alert and event, hashes included (docs/decisions/0015).
+most (application and files, supplement notices, refusal, acceptance, 容缺 and 告知承诺 on a
+single item, steps and decisions, special procedures, 一件事, delivery, a satisfied rating, the
+morning sweep's card alerts) from the rows it holds in memory: no lock, no permission check and no
+read back, which a demo run can skip because nobody else writes its cases. On SQLite its rows are
+kept in a `core.rows.Buffer` and written a table at a time just before anyone else's statement
+(the morning sweep's, a service's), so a row changed several times in a day is written once
+(docs/decisions/0017). Any other call (an extension, a withdrawal, a bad rating, 容缺 on a 一件事 …)
+goes to the services, and that case is read from the database from then on. The two must write
+the same rows: test_yeardemo.py compares a year written each way, every case, step, material,
+file record, notice, suspension, post-check, rating, card alert and event, hashes included
+(docs/decisions/0015).
 
 A change to what a service writes must be made here too, or the comparison fails.
 """
@@ -826,7 +827,16 @@ class MemoryOps(ServiceOps):
         checklist: Mapping[int, bool] | None = None,
     ) -> Case:
         held = self._mine(case)
-        if held is None or tolerated or commitment:
+        special = bool(tolerated) or commitment
+        if held is None or (
+            special
+            and (
+                held.bundle is not None
+                or case.parent_id is not None
+                or services.acceptance_errors(case, tolerated, owed_by, commitment, commitment_text)
+            )
+        ):
+            # A bundle's 容缺 or 告知承诺, and any refusal of the services', are theirs.
             self._give_up(case)
             return services.case_accept(
                 actor=actor,
@@ -849,6 +859,19 @@ class MemoryOps(ServiceOps):
         now = timezone.now()
         case.accepted_at = now
         case.clock = [clocks.start(now)]
+        if tolerated:
+            assert owed_by is not None
+            mine = {m.pk: m for m in held.materials}
+            for material in tolerated:
+                # The held row, whichever copy the caller passed.
+                material = mine[material.pk]
+                material.status = MaterialStatus.TOLERATED
+                material.owed_by = owed_by
+                self._save(material)
+            case.tolerance_due = services.tolerance_due(owed_by)
+        if commitment:
+            case.commitment = True
+            case.commitment_text = commitment_text.strip()
         services._recompute_case_dues(case, services._calendar(case))
         self._move(
             case,
@@ -856,14 +879,19 @@ class MemoryOps(ServiceOps):
             actor=actor,
             kind="accepted",
             payload={
-                "tolerated": [],
-                "owed_by": None,
-                "commitment": False,
+                "tolerated": [m.name for m in tolerated],
+                "owed_by": owed_by.isoformat() if owed_by else None,
+                "commitment": commitment,
                 "promised_due": services._iso(case.promised_due),
                 "legal_due": services._iso(case.legal_due),
             },
         )
-        if held.bundle is not None:
+        if commitment:
+            check = services.commitment_post_check(case, now)
+            self.buffer.insert([check])
+            self._conclude(held, actor=actor, approved=True, now=now)
+            self._event(case, "post_check_scheduled", actor, {"due": services._iso(check.due)})
+        elif held.bundle is not None:
             for child in held.children:
                 child.case.accepted_at = now
                 self._share_parent_uploads(held, child)
@@ -1302,8 +1330,31 @@ class MemoryOps(ServiceOps):
         return services.case_withdraw(actor=actor, case=case, reason=reason)
 
     def tolerated_material_supply(self, *, actor: Any, material: CaseMaterial) -> CaseMaterial:
-        self._give_up(material.case)
-        return services.tolerated_material_supply(actor=actor, material=material)
+        held = self._mine_id(material.case_id)
+        at_window = getattr(actor, "kind", None) == "staff"
+        mine = next((m for m in held.materials if m.pk == material.pk), None) if held else None
+        if (
+            held is None
+            or held.bundle is not None
+            or held.case.parent_id is not None
+            or mine is None
+            or mine.status != MaterialStatus.TOLERATED
+            or not (at_window or held.files.get(mine.pk))
+        ):
+            # A bundle's debt (its items' copies clear with it), and any refusal, are theirs.
+            self._give_up(material.case)
+            return services.tolerated_material_supply(actor=actor, material=material)
+        case = held.case
+        mine.status = MaterialStatus.PROVIDED
+        mine.checked = at_window
+        self._save(mine)
+        if at_window:
+            case.visits += 1
+        if not any(m.status == MaterialStatus.TOLERATED for m in held.materials):
+            case.tolerance_due = None
+        self._save(case)
+        self._event(case, "tolerated_supplied", actor, {"material": mine.name, "visit": at_window})
+        return mine
 
     def extension_request(self, *, actor: Any, case: Case, days: int, reason: str) -> Any:
         self._give_up(case)
