@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime
+from functools import cache
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from django.core.files.storage import FileSystemStorage
@@ -218,8 +220,8 @@ class MemoryOps(ServiceOps):
         before = obj._written  # type: ignore[attr-defined]
         changed = [
             name
-            for name, value in now.items()
-            if value is not before[name] and value != before[name]
+            for name, value, was in zip(_attnames(type(obj))[0], now, before, strict=True)
+            if value is not was and value != was
         ]
         if changed:
             self.buffer.update(obj, changed)
@@ -621,7 +623,9 @@ class MemoryOps(ServiceOps):
                 u for u in dict.fromkeys(by_type.get(material.material_type, [])) if u not in have
             ]
             if new:
-                self.buffer.insert([through(casematerial_id=material.pk, upload_id=u) for u in new])
+                self.buffer.insert_values(
+                    through, [{"casematerial_id": material.pk, "upload_id": u} for u in new]
+                )
                 have.extend(new)
             shared = states.get(material.material_type)
             if shared and material.status != MaterialStatus.WAIVED and shared[0] != material.status:
@@ -665,7 +669,9 @@ class MemoryOps(ServiceOps):
         self._store(upload, f"upload{sniffed.extension}", content)
         self.buffer.insert([upload])
         through = CaseMaterial.uploads.through
-        self.buffer.insert([through(casematerial_id=material.pk, upload_id=upload.pk)])
+        self.buffer.insert_values(
+            through, [{"casematerial_id": material.pk, "upload_id": upload.pk}]
+        )
         held.files.setdefault(material.pk, []).append(upload.pk)
         if material.status in (
             MaterialStatus.PENDING,
@@ -1361,8 +1367,21 @@ class MemoryOps(ServiceOps):
         return services.extension_request(actor=actor, case=case, days=days, reason=reason)
 
 
-def _values(obj: Model) -> dict[str, Any]:
-    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+@cache
+def _attnames(model: type[Model]) -> tuple[tuple[str, ...], Callable[[dict[str, Any]], Any]]:
+    """The model's column attributes, and a getter of their values from an object's __dict__."""
+    names = tuple(f.attname for f in model._meta.concrete_fields)
+    return names, itemgetter(*names)
+
+
+def _values(obj: Model) -> tuple[Any, ...]:
+    """Each column attribute's value, in the order of `_attnames` (read straight from the
+    object's __dict__, where a row built or read whole keeps them all)."""
+    names, get = _attnames(type(obj))
+    try:
+        return tuple(get(obj.__dict__)) if len(names) > 1 else (get(obj.__dict__),)
+    except KeyError:  # a deferred field: loaded by its descriptor
+        return tuple(getattr(obj, name) for name in names)
 
 
 def _content(content: bytes) -> Any:
